@@ -1,0 +1,177 @@
+/**
+ * The WebGPU device: one adapter, one device with the adapter's maximum limits, and the features
+ * hrm can use (shader-f16, timestamp-query, subgroups). GPU errors are collected here and turned
+ * into errors naming the failing kernel (pipelines and bind groups carry the kernel's name as
+ * their label).
+ *
+ * @module
+ */
+import { HrmError } from "../errors.ts";
+import { BufferPool } from "./pool.ts";
+import { PipelineCache } from "./pipelines.ts";
+
+/** An open device plus hrm's per-device state (buffer pool, pipeline cache, error log). */
+export interface Gpu {
+  /** The adapter the device came from. */
+  adapter: GPUAdapter;
+  /** The device. */
+  device: GPUDevice;
+  /** True for software adapters (Mesa llvmpipe/lavapipe, SwiftShader). */
+  isFallbackAdapter: boolean;
+  /** `vulkan`, `gl` or `unknown` (Deno does not expose the backend; inferred from features/limits). */
+  backend: string;
+  /** Features enabled on the device. */
+  features: ReadonlySet<string>;
+  /** The device's limits. */
+  limits: GPUSupportedLimits;
+  /** Size-class buffer pool for tensors. */
+  pool: BufferPool;
+  /** Uniform buffers for `Encoder` parameter arenas. */
+  uniforms: BufferPool;
+  /** Compiled pipelines keyed by kernel, entry point and constants. */
+  pipelines: PipelineCache;
+  /** GPU errors reported since the last {@linkcode checkGpuErrors}. */
+  errors: string[];
+  /** Set when the device is lost. */
+  lost: string | undefined;
+}
+
+const WANTED_FEATURES = ["shader-f16", "timestamp-query", "subgroups"];
+const WANTED_LIMITS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupSizeZ",
+  "maxComputeWorkgroupsPerDimension",
+  "maxStorageBuffersPerShaderStage",
+  "maxBindGroups",
+  "maxUniformBufferBindingSize",
+  "maxTextureDimension2D",
+];
+
+let shared: Promise<Gpu> | undefined;
+
+/**
+ * Opens (once per process) the default adapter and a device with its maximum limits.
+ *
+ * @returns The shared {@linkcode Gpu}.
+ * @throws {HrmError} when there is no WebGPU adapter, naming how to get one.
+ *
+ * @example Opening the device
+ * ```ts ignore
+ * import { requestGpu } from "./device.ts";
+ * const gpu = await requestGpu();
+ * console.log(gpu.adapter.info.description);
+ * ```
+ */
+export function requestGpu(): Promise<Gpu> {
+  shared ??= openGpu().catch((e) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
+}
+
+async function openGpu(): Promise<Gpu> {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new HrmError(
+      undefined,
+      "No WebGPU adapter found: install a GPU driver (Vulkan, Metal or DX12), or on a CPU-only " +
+        "Linux machine Mesa's software adapter (`apt-get install mesa-vulkan-drivers` for " +
+        "lavapipe, or libgl1-mesa-dri for llvmpipe); DENO_WEBGPU_BACKEND=vulkan|gl picks a backend",
+    );
+  }
+  const requiredFeatures = WANTED_FEATURES.filter((f) =>
+    adapter.features.has(f as GPUFeatureName)
+  ) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  const al = adapter.limits as unknown as Record<string, number>;
+  for (const k of WANTED_LIMITS) if (typeof al[k] === "number") requiredLimits[k] = al[k];
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const isFallbackAdapter = Boolean(
+    info.isFallbackAdapter ?? (adapter as unknown as { isFallbackAdapter?: boolean })
+      .isFallbackAdapter,
+  );
+  const gpu: Gpu = {
+    adapter,
+    device,
+    isFallbackAdapter,
+    backend: inferBackend(adapter),
+    features: new Set([...device.features]),
+    limits: device.limits,
+    pool: new BufferPool(device),
+    uniforms: new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+    pipelines: new PipelineCache(device),
+    errors: [],
+    lost: undefined,
+  };
+  device.addEventListener("uncapturederror", (ev) => {
+    gpu.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+  });
+  device.lost.then((i) => {
+    if (i.reason !== "destroyed") gpu.lost = i.message || String(i.reason);
+  });
+  return gpu;
+}
+
+function inferBackend(adapter: GPUAdapter): string {
+  const env = Deno.env.get("DENO_WEBGPU_BACKEND");
+  if (env && !env.includes(",")) return env;
+  // Deno hides the backend; on Mesa only the Vulkan driver offers shader-f16 and 32 storage buffers.
+  if (adapter.features.has("shader-f16") || adapter.limits.maxStorageBuffersPerShaderStage >= 32) {
+    return "vulkan";
+  }
+  return /llvmpipe|mesa/i.test(adapter.info.description) ? "gl" : "unknown";
+}
+
+/**
+ * Throws if the device reported errors or was lost since the last check. The message names the
+ * kernel, because wgpu quotes the label of the failing pipeline or bind group.
+ *
+ * @param gpu The device.
+ * @param what What was running, for the message.
+ * @throws {Error} on a validation error, out-of-memory or device loss.
+ */
+export function checkGpuErrors(gpu: Gpu, what = "GPU work"): void {
+  if (gpu.lost) throw new Error(`GPU device lost during ${what}: ${gpu.lost}`);
+  if (gpu.errors.length) {
+    const errs = gpu.errors.splice(0);
+    throw new Error(`GPU error during ${what}: ${errs.join(" | ")}`);
+  }
+}
+
+/**
+ * What `hrm info` prints: adapter identity, fallback flag, features and limits.
+ *
+ * @param gpu The device.
+ * @returns A plain object.
+ */
+export function describeGpu(gpu: Gpu): {
+  adapter: Record<string, string>;
+  isFallbackAdapter: boolean;
+  backend: string;
+  features: string[];
+  limits: Record<string, number>;
+} {
+  const i = gpu.adapter.info;
+  const limits: Record<string, number> = {};
+  const dl = gpu.limits as unknown as Record<string, number>;
+  for (const k of WANTED_LIMITS) if (typeof dl[k] === "number") limits[k] = dl[k];
+  return {
+    adapter: {
+      description: i.description,
+      vendor: i.vendor,
+      architecture: i.architecture,
+      device: i.device,
+    },
+    isFallbackAdapter: gpu.isFallbackAdapter,
+    backend: gpu.backend,
+    features: [...gpu.features].sort(),
+    limits,
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * Records GPU work into one command buffer: a whole training step is one `Encoder` and one
+ * submit, because every `mapAsync`/`onSubmittedWorkDone` costs at least 10 ms in Deno. Shapes
+ * travel as per-dispatch uniforms packed into one arena that is uploaded once at submit.
+ *
+ * @module
+ */
+import { checkGpuErrors, type Gpu } from "./device.ts";
+import type { Constants, Kernel } from "./pipelines.ts";
+import { numel, Tensor } from "./tensor.ts";
+
+/** A float uniform value (plain numbers are u32). */
+export interface F32 {
+  /** The value. */
+  f32: number;
+}
+
+/** Wraps a number to be written to a uniform as f32 (plain numbers are written as u32). */
+export function f32(x: number): F32 {
+  return { f32: x };
+}
+
+/** An i32 uniform value. */
+export interface I32 {
+  /** The value. */
+  i32: number;
+}
+
+/** Wraps a number to be written to a uniform as i32. */
+export function i32(x: number): I32 {
+  return { i32: x };
+}
+
+/** Uniform values in WGSL struct order: u32 (number), f32 ({@linkcode f32}) or i32. */
+export type Params = readonly (number | F32 | I32)[];
+
+/** One dispatch: a kernel, its bindings in `@binding` order, uniforms and workgroup counts. */
+export interface Dispatch {
+  /** The kernel (WGSL file + entry point). */
+  kernel: Kernel;
+  /** `override` constants. */
+  constants?: Constants;
+  /** Storage bindings `@binding(0..n-1)` in group 0. */
+  bindings: readonly Tensor[];
+  /** Uniform struct bound at `@binding(n)` after the storage bindings; omit when none. */
+  params?: Params;
+  /** Workgroup counts; counts over the per-dimension limit must be folded by the caller. */
+  workgroups: readonly [number, number?, number?];
+}
+
+const SLOT_BYTES = 256;
+const MAX_PARAMS = SLOT_BYTES / 4;
+
+/**
+ * Encodes dispatches and copies for one submit.
+ *
+ * @example Record and submit
+ * ```ts ignore
+ * const enc = new Encoder(gpu);
+ * scaleForward(enc, x, 2, y);
+ * enc.submit();
+ * ```
+ */
+export class Encoder {
+  /** The device. */
+  readonly gpu: Gpu;
+  #encoder: GPUCommandEncoder;
+  #pass: GPUComputePassEncoder | undefined;
+  #arena = new ArrayBuffer(SLOT_BYTES * 64);
+  #slots = 0;
+  #flushedSlots = 0;
+  #uniforms: { buffer: GPUBuffer; first: number; count: number }[] = [];
+  #pendingUniform: {
+    slot: number;
+    entries: GPUBindGroupEntry[];
+    layout: GPUBindGroupLayout;
+    pipeline: GPUComputePipeline;
+    workgroups: readonly [number, number?, number?];
+    label: string;
+  }[] = [];
+  #deferredRelease: Tensor[] = [];
+  /** Dispatches recorded so far. */
+  dispatches = 0;
+
+  /** @param gpu The device to record for. */
+  constructor(gpu: Gpu) {
+    this.gpu = gpu;
+    this.#encoder = gpu.device.createCommandEncoder();
+  }
+
+  /**
+   * Records one dispatch.
+   * @throws {RangeError} when a workgroup count exceeds the device limit (names the kernel).
+   */
+  dispatch(d: Dispatch): void {
+    const limit = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    const [x, y = 1, z = 1] = d.workgroups;
+    const name = `${d.kernel.file}:${d.kernel.entry}`;
+    if (x > limit || y > limit || z > limit) {
+      throw new RangeError(`${name}: workgroups [${x},${y},${z}] exceed the limit ${limit}`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.gpu.pipelines.get(d.kernel, d.constants);
+    const entries: GPUBindGroupEntry[] = d.bindings.map((t, i) => ({
+      binding: i,
+      resource: t.binding(),
+    }));
+    let slot = -1;
+    if (d.params) {
+      if (d.params.length > MAX_PARAMS) throw new RangeError(`${name}: too many params`);
+      slot = this.#slots++;
+      if (this.#slots * SLOT_BYTES > this.#arena.byteLength) {
+        const bigger = new ArrayBuffer(this.#arena.byteLength * 2);
+        new Uint8Array(bigger).set(new Uint8Array(this.#arena));
+        this.#arena = bigger;
+      }
+      const u = new Uint32Array(this.#arena, slot * SLOT_BYTES, MAX_PARAMS);
+      const f = new Float32Array(this.#arena, slot * SLOT_BYTES, MAX_PARAMS);
+      const s = new Int32Array(this.#arena, slot * SLOT_BYTES, MAX_PARAMS);
+      d.params.forEach((p, i) => {
+        if (typeof p === "number") {
+          if (!(p >= 0 && p <= 0xffffffff && Number.isInteger(p))) {
+            throw new RangeError(`${name}: param ${i} = ${p} is not a u32 (wrap floats in f32())`);
+          }
+          u[i] = p;
+        } else if ("f32" in p) f[i] = p.f32;
+        else s[i] = p.i32;
+      });
+    }
+    // The uniform buffer's size is known only at submit, so dispatches with params are recorded
+    // then; the order of all commands is kept by deferring everything after the first one.
+    this.#pendingUniform.push({
+      slot,
+      entries,
+      layout: pipeline.getBindGroupLayout(0),
+      pipeline,
+      workgroups: [x, y, z],
+      label: name,
+    });
+    this.dispatches++;
+  }
+
+  #flushDispatches(): void {
+    if (!this.#pendingUniform.length) return;
+    // Each flush owns one uniform buffer covering the slots recorded since the previous flush;
+    // all of them are filled by writeBuffer at submit, which the queue orders before this work.
+    const first = this.#flushedSlots, count = this.#slots - first;
+    let uniform: GPUBuffer | undefined;
+    if (count > 0) {
+      uniform = this.gpu.uniforms.acquire(count * SLOT_BYTES);
+      this.#uniforms.push({ buffer: uniform, first, count });
+      this.#flushedSlots = this.#slots;
+    }
+    const pass = this.#pass ??= this.#encoder.beginComputePass();
+    for (const p of this.#pendingUniform) {
+      const entries = p.slot < 0 ? p.entries : [
+        ...p.entries,
+        {
+          binding: p.entries.length,
+          resource: { buffer: uniform!, offset: (p.slot - first) * SLOT_BYTES, size: SLOT_BYTES },
+        },
+      ];
+      const bg = this.gpu.device.createBindGroup({ layout: p.layout, entries, label: p.label });
+      pass.setPipeline(p.pipeline);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
+    }
+    this.#pendingUniform = [];
+  }
+
+  /** Records a buffer-to-buffer copy of `src` into `dst` (same byte size). */
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.bytes !== dst.bytes) {
+      throw new RangeError(`copy ${src.label} -> ${dst.label}: ${src.bytes} vs ${dst.bytes} bytes`);
+    }
+    this.#endPass();
+    this.#encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.bytes);
+  }
+
+  #endPass(): void {
+    this.#flushDispatches();
+    this.#pass?.end();
+    this.#pass = undefined;
+  }
+
+  /** Releases `t` after this encoder is submitted (for tensors read by recorded work). */
+  releaseAfterSubmit(...ts: Tensor[]): void {
+    this.#deferredRelease.push(...ts);
+  }
+
+  /** Access for ops that need raw encoder commands (texture copies); ends the open pass. */
+  raw(): GPUCommandEncoder {
+    this.#endPass();
+    return this.#encoder;
+  }
+
+  /** Uploads the uniforms, then submits everything recorded. The encoder is done after this. */
+  submit(): void {
+    this.#endPass();
+    const q = this.gpu.device.queue;
+    for (const u of this.#uniforms) {
+      q.writeBuffer(u.buffer, 0, this.#arena, u.first * SLOT_BYTES, u.count * SLOT_BYTES);
+    }
+    q.submit([this.#encoder.finish()]);
+    // Safe to reuse at once: later writes to these buffers are queued after this submit.
+    for (const u of this.#uniforms) this.gpu.uniforms.release(u.buffer);
+    this.#uniforms = [];
+    for (const t of this.#deferredRelease) t.release();
+    this.#deferredRelease = [];
+  }
+}
+
+/**
+ * Copies `data` into `t` through the queue. The queue runs this before any later submit and
+ * after all earlier ones, so call it between steps, not while an encoder that reads `t` is open.
+ */
+export function writeTensor(t: Tensor, data: ArrayLike<number> | ArrayBufferView): void {
+  const n = t.size;
+  let arr: Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const src = data as unknown as ArrayLike<number>;
+    if (src.length !== n) {
+      throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${n} elements`);
+    }
+    arr = t.dtype === "f32"
+      ? Float32Array.from(src)
+      : t.dtype === "i32"
+      ? Int32Array.from(src)
+      : Uint32Array.from(src);
+  } else {
+    const src = data as ArrayLike<number>;
+    if (src.length !== n) {
+      throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${n} elements`);
+    }
+    arr = t.dtype === "f32"
+      ? Float32Array.from(src)
+      : t.dtype === "i32"
+      ? Int32Array.from(src)
+      : Uint32Array.from(src);
+  }
+  t.gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
+}
+
+/** Creates a pooled tensor holding `data`. */
+export function upload(
+  gpu: Gpu,
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: "f32" | "i32" | "u32" = "f32",
+  label = "upload",
+): Tensor {
+  if (data.length !== numel(shape)) {
+    throw new RangeError(`upload ${label}: ${data.length} values for shape [${shape}]`);
+  }
+  const t = Tensor.empty(gpu, shape, dtype, label);
+  writeTensor(t, data);
+  return t;
+}
+
+/**
+ * Reads tensors back to the CPU with one map (one ~10 ms wait however many tensors).
+ *
+ * @throws {Error} naming the kernel when the device reported an error since the last check.
+ */
+export async function readTensors(
+  gpu: Gpu,
+  ts: readonly Tensor[],
+): Promise<(Float32Array | Int32Array | Uint32Array)[]> {
+  let total = 0;
+  const offsets = ts.map((t) => {
+    const o = total;
+    total += Math.ceil(t.bytes / 4) * 4;
+    return o;
+  });
+  const staging = gpu.device.createBuffer({
+    size: Math.max(4, total),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    label: "readback",
+  });
+  const enc = gpu.device.createCommandEncoder();
+  ts.forEach((t, i) => {
+    if (t.bytes) enc.copyBufferToBuffer(t.buffer, t.offset, staging, offsets[i], t.bytes);
+  });
+  gpu.device.queue.submit([enc.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ);
+  } catch (e) {
+    checkGpuErrors(gpu, "readback");
+    throw e;
+  }
+  const bytes = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  checkGpuErrors(gpu, ts.map((t) => t.label).join(", "));
+  return ts.map((t, i) => {
+    const Ctor = t.dtype === "f32" ? Float32Array : t.dtype === "i32" ? Int32Array : Uint32Array;
+    return new Ctor(bytes, offsets[i], t.size);
+  });
+}
+
+/** Reads one tensor back (see {@linkcode readTensors}). */
+export async function readTensor(
+  gpu: Gpu,
+  t: Tensor,
+): Promise<Float32Array | Int32Array | Uint32Array> {
+  return (await readTensors(gpu, [t]))[0];
+}
