@@ -1,0 +1,197 @@
+/**
+ * Named configurations. The paper presets reproduce the reference's runs exactly (cfg_pretrain.yaml
+ * plus the command lines in sapientinc/HRM's README); the CPU presets are small models sized for a
+ * 2-core CPU with a software WebGPU adapter (~10 GFLOP/s). Each preset is a partial layer over the
+ * reference defaults, so a preset lists only what differs; edit the values here to retune.
+ *
+ * @module
+ */
+import { HrmError } from "../errors.ts";
+import { type HrmConfig, type HrmConfigInput, parseConfig } from "./schema.ts";
+
+/** A named configuration layer. */
+export interface Preset {
+  /** One line for `--help` and the README. */
+  summary: string;
+  /** The keys that differ from the reference defaults (cfg_pretrain.yaml + arch/hrm_v1.yaml). */
+  config: HrmConfigInput;
+}
+
+// The README's Sudoku-Extreme / Maze-Hard command lines share these four overrides.
+const TASK_1K = {
+  epochs: 20000,
+  eval_interval: 2000,
+  lr: 1e-4,
+  puzzle_emb_lr: 1e-4,
+  weight_decay: 1.0,
+  puzzle_emb_weight_decay: 1.0,
+} satisfies HrmConfigInput;
+
+// Small-model training settings shared by the CPU presets: a higher lr suits hidden 64, and
+// weight_decay is scaled so lr·wd per step matches the reference's 1e-4.
+const CPU_TRAIN = {
+  lr: 1e-3,
+  puzzle_emb_lr: 1e-3,
+  weight_decay: 0.1,
+  puzzle_emb_weight_decay: 0.1,
+  lr_warmup_steps: 100,
+} satisfies HrmConfigInput;
+
+const CPU_ARCH = {
+  hidden_size: 64,
+  num_heads: 2,
+  expansion: 4,
+  H_layers: 2,
+  L_layers: 2,
+  H_cycles: 2,
+  L_cycles: 2,
+  halt_max_steps: 4,
+} satisfies HrmConfigInput["arch"];
+
+/**
+ * Every preset by name. Paper presets: `arc-1`, `arc-2`, `sudoku-extreme`,
+ * `sudoku-extreme-laptop`, `maze-hard`, `sudoku-hard-full`. CPU presets: `sudoku-cpu`,
+ * `maze-cpu`, `tiny`.
+ *
+ * @example
+ * ```ts
+ * import { PRESETS } from "./presets.ts";
+ * if (PRESETS["sudoku-extreme"].config.data_path !== "data/sudoku-extreme-1k-aug-1000") throw new Error();
+ * ```
+ */
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  "arc-1": {
+    summary: "ARC-AGI-1 as in the paper (the reference defaults)",
+    config: { data_path: "data/arc-aug-1000" },
+  },
+  "arc-2": {
+    summary: "ARC-AGI-2 as in the paper",
+    config: { data_path: "data/arc-2-aug-1000" },
+  },
+  "sudoku-extreme": {
+    summary: "Sudoku-Extreme 1k as in the paper (8 GPUs, batch 768)",
+    config: { data_path: "data/sudoku-extreme-1k-aug-1000", ...TASK_1K },
+  },
+  "sudoku-extreme-laptop": {
+    summary: "Sudoku-Extreme 1k on one laptop GPU (the README's batch 384, lr 7e-5 run)",
+    config: {
+      data_path: "data/sudoku-extreme-1k-aug-1000",
+      ...TASK_1K,
+      global_batch_size: 384,
+      lr: 7e-5,
+      puzzle_emb_lr: 7e-5,
+    },
+  },
+  "maze-hard": {
+    summary: "Maze 30x30 Hard 1k as in the paper",
+    config: { data_path: "data/maze-30x30-hard-1k", ...TASK_1K },
+  },
+  "sudoku-hard-full": {
+    summary: "Full Sudoku-Hard (softmax CE, L_cycles 8, 8 segments, learned positions)",
+    config: {
+      data_path: "data/sudoku-hard-full",
+      epochs: 100,
+      eval_interval: 10,
+      lr_min_ratio: 0.1,
+      global_batch_size: 2304,
+      lr: 3e-4,
+      puzzle_emb_lr: 3e-4,
+      weight_decay: 0.1,
+      puzzle_emb_weight_decay: 0.1,
+      arch: {
+        loss: { loss_type: "softmax_cross_entropy" },
+        L_cycles: 8,
+        halt_max_steps: 8,
+        pos_encodings: "learned",
+      },
+    },
+  },
+  "sudoku-cpu": {
+    summary: "small Sudoku model for a CPU software adapter (hidden 64, 2+2 layers, batch 32)",
+    config: {
+      data_path: "data/sudoku-cpu",
+      global_batch_size: 32,
+      epochs: 100,
+      eval_interval: 20,
+      ...CPU_TRAIN,
+      arch: { ...CPU_ARCH },
+    },
+  },
+  "maze-cpu": {
+    summary: "small Maze model for a CPU software adapter (hidden 64, 2+2 layers, batch 16)",
+    config: {
+      data_path: "data/maze-cpu",
+      global_batch_size: 16,
+      epochs: 100,
+      eval_interval: 20,
+      ...CPU_TRAIN,
+      arch: { ...CPU_ARCH },
+    },
+  },
+  tiny: {
+    summary: "the smallest model that exercises every code path (tests and smoke runs)",
+    config: {
+      data_path: "data/sudoku-tiny",
+      global_batch_size: 8,
+      epochs: 2,
+      eval_interval: 1,
+      ...CPU_TRAIN,
+      lr_warmup_steps: 2,
+      arch: {
+        hidden_size: 32,
+        num_heads: 2,
+        expansion: 2,
+        H_layers: 1,
+        L_layers: 1,
+        H_cycles: 2,
+        L_cycles: 2,
+        halt_max_steps: 2,
+      },
+    },
+  },
+};
+
+/**
+ * The names of all presets, in the order of {@linkcode PRESETS}.
+ *
+ * @returns E.g. `["arc-1", "arc-2", "sudoku-extreme", ...]`.
+ */
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}
+
+/**
+ * A preset as a complete, validated configuration.
+ *
+ * @param name A key of {@linkcode PRESETS}.
+ * @returns The reference defaults with the preset's keys applied.
+ * @throws {HrmError} If there is no such preset (the message lists the names).
+ *
+ * @example
+ * ```ts
+ * import { getPreset } from "./presets.ts";
+ * const c = getPreset("maze-hard");
+ * if (c.epochs !== 20000 || c.arch.hidden_size !== 512) throw new Error();
+ * ```
+ */
+export function getPreset(name: string): HrmConfig {
+  return parseConfig(presetLayer(name), `preset ${name}`);
+}
+
+/**
+ * A preset's own layer (only the keys it sets), for merging under a file and overrides.
+ *
+ * @param name A key of {@linkcode PRESETS}.
+ * @returns A deep copy of the preset's layer.
+ * @throws {HrmError} If there is no such preset.
+ */
+export function presetLayer(name: string): HrmConfigInput {
+  const p = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  if (!p) {
+    throw new HrmError(
+      undefined,
+      `unknown preset "${name}": expected one of ${presetNames().join(", ")}`,
+    );
+  }
+  return structuredClone(p.config);
+}
