@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { HrmError } from "../errors.ts";
+import { closest } from "./suggest.ts";
 
 /** The loss function of the LM head (`arch.loss.loss_type`). */
 export type LossType = "stablemax_cross_entropy" | "softmax_cross_entropy";
@@ -321,16 +322,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
  * @returns E.g. `unknown config key "arch.L_cylces" (did you mean "arch.L_cycles"?)`.
  */
 export function unknownKeyMessage(path: string): string {
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const { path: known } of configKeys()) {
-    const d = editDistance(path.toLowerCase(), known.toLowerCase());
-    if (d < bestDist) [best, bestDist] = [known, d];
-  }
-  const hint = best && bestDist <= Math.max(2, Math.floor(path.length / 4))
-    ? ` (did you mean "${best}"?)`
-    : "";
-  return `unknown config key "${path}"${hint}`;
+  const best = closest(path, configKeys().map((k) => k.path));
+  return `unknown config key "${path}"${best ? ` (did you mean "${best}"?)` : ""}`;
 }
 
 function describeType(expected: string): string {
@@ -352,16 +345,4 @@ function showValue(v: unknown): string {
   if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
   const s = JSON.stringify(v);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }
