@@ -1,0 +1,41 @@
+/**
+ * `hrm info`: which WebGPU adapter hrm would use, whether it is a software fallback, and the
+ * limits and features the kernels depend on.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import { describeGpu, requestGpu } from "../gpu/device.ts";
+
+/** `hrm info`: prints the GPU adapter, its backend, fallback flag, features and limits. */
+export const info: Command = {
+  name: "info",
+  summary: "show the WebGPU adapter, its features and limits",
+  usage: "info [options]",
+  description: "Without a GPU, Mesa's software adapter serves (llvmpipe via GL, or lavapipe via\n" +
+    "Vulkan after `apt-get install mesa-vulkan-drivers`); DENO_WEBGPU_BACKEND=vulkan|gl picks one.",
+  flags: [{ name: "json", type: "boolean", help: "print one JSON object instead of a table" }],
+  async run(ctx): Promise<void> {
+    const d = describeGpu(await requestGpu());
+    if (ctx.flags.json) {
+      console.log(JSON.stringify(d, null, 2));
+      return;
+    }
+    const rows: [string, string][] = [
+      ...Object.entries(d.adapter).map(([k, v]): [string, string] => [k, v || "(not reported)"]),
+      ["backend", d.backend],
+      [
+        "fallback",
+        d.isFallbackAdapter
+          ? "yes: a software adapter, expect ~10 GFLOP/s; use the *-cpu presets"
+          : "no",
+      ],
+      ["features", d.features.join(", ") || "(none)"],
+    ];
+    const limits = Object.entries(d.limits);
+    const width = Math.max(...rows.map(([k]) => k.length), ...limits.map(([k]) => k.length + 2));
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+    console.log("limits");
+    for (const [k, v] of limits) console.log(`  ${k.padEnd(width - 2)}  ${v}`);
+  },
+};
