@@ -1,0 +1,145 @@
+/**
+ * HRM's sizes, derived exactly as the reference does from the arch config and the dataset
+ * metadata (models/hrm/hrm_act_v1.py, models/layers.py).
+ *
+ * @module
+ */
+
+/** The inputs that fix HRM's shapes and behaviour (arch keys plus dataset metadata). */
+export interface HrmArch {
+  /** Vocabulary size V (from dataset.json). */
+  vocab_size: number;
+  /** Sequence length S (from dataset.json). */
+  seq_len: number;
+  /** Number of puzzle identifiers (rows of the puzzle-embedding table). */
+  num_puzzle_identifiers: number;
+  /** Hidden size D. */
+  hidden_size: number;
+  /** Attention heads NH. */
+  num_heads: number;
+  /** SwiGLU expansion. */
+  expansion: number;
+  /** Blocks in H_level. */
+  H_layers: number;
+  /** Blocks in L_level. */
+  L_layers: number;
+  /** High-level cycles per segment. */
+  H_cycles: number;
+  /** Low-level cycles per high-level cycle. */
+  L_cycles: number;
+  /** Puzzle-embedding width; 0 disables it. */
+  puzzle_emb_ndim: number;
+  /** `rope`, `learned` or `none`. */
+  pos_encodings: "rope" | "learned" | "none";
+  /** RMSNorm epsilon. */
+  rms_norm_eps: number;
+  /** RoPE base. */
+  rope_theta: number;
+  /** ACT segments (evaluation always runs this many). */
+  halt_max_steps: number;
+  /** Probability of a random minimum number of segments in training. */
+  halt_exploration_prob: number;
+}
+
+/** Shapes derived from an {@linkcode HrmArch}. */
+export interface HrmDims {
+  /** Vocabulary. */
+  V: number;
+  /** Sequence length. */
+  S: number;
+  /** Puzzle-embedding slots prepended (ceil(puzzle_emb_ndim / D)). */
+  P: number;
+  /** Total positions P + S. */
+  T: number;
+  /** Hidden size. */
+  D: number;
+  /** Heads. */
+  NH: number;
+  /** Head dimension D / NH. */
+  HD: number;
+  /** SwiGLU width: round(expansion·D·2/3) rounded up to a multiple of 256. */
+  F: number;
+  /** sqrt(D), applied to the whole input embedding. */
+  embedScale: number;
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x), d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Derives HRM's shapes.
+ *
+ * @param a The architecture and dataset sizes.
+ * @returns The derived sizes.
+ * @throws {RangeError} when hidden_size is not divisible by num_heads.
+ *
+ * @example The golden fixture's sizes
+ * ```ts
+ * import { hrmDims } from "./dims.ts";
+ * const d = hrmDims({ vocab_size: 11, seq_len: 81, num_puzzle_identifiers: 1, hidden_size: 64,
+ *   num_heads: 4, expansion: 4, H_layers: 2, L_layers: 2, H_cycles: 2, L_cycles: 2,
+ *   puzzle_emb_ndim: 0, pos_encodings: "rope", rms_norm_eps: 1e-5, rope_theta: 1e4,
+ *   halt_max_steps: 4, halt_exploration_prob: 0 });
+ * if (d.F !== 256 || d.HD !== 16 || d.T !== 81) throw new Error();
+ * ```
+ */
+export function hrmDims(a: HrmArch): HrmDims {
+  const D = a.hidden_size, NH = a.num_heads;
+  if (D % NH !== 0) throw new RangeError(`hidden_size ${D} is not divisible by num_heads ${NH}`);
+  const P = a.puzzle_emb_ndim > 0 ? Math.ceil(a.puzzle_emb_ndim / D) : 0;
+  const F = Math.ceil(roundHalfEven(a.expansion * D * 2 / 3) / 256) * 256;
+  return {
+    V: a.vocab_size,
+    S: a.seq_len,
+    P,
+    T: a.seq_len + P,
+    D,
+    NH,
+    HD: D / NH,
+    F,
+    embedScale: Math.sqrt(D),
+  };
+}
+
+/** The dataset sizes the model needs (from dataset.json). */
+export interface DatasetSizes {
+  /** Vocabulary. */
+  vocab_size: number;
+  /** Sequence length. */
+  seq_len: number;
+  /** Puzzle identifiers. */
+  num_puzzle_identifiers: number;
+}
+
+/**
+ * Combines the config's `arch` section with the dataset's sizes, as pretrain.py does when it
+ * builds the model config.
+ */
+export function archFromConfig(
+  arch: Omit<HrmArch, keyof DatasetSizes>,
+  data: DatasetSizes,
+): HrmArch {
+  return {
+    vocab_size: data.vocab_size,
+    seq_len: data.seq_len,
+    num_puzzle_identifiers: data.num_puzzle_identifiers,
+    hidden_size: arch.hidden_size,
+    num_heads: arch.num_heads,
+    expansion: arch.expansion,
+    H_layers: arch.H_layers,
+    L_layers: arch.L_layers,
+    H_cycles: arch.H_cycles,
+    L_cycles: arch.L_cycles,
+    puzzle_emb_ndim: arch.puzzle_emb_ndim,
+    pos_encodings: arch.pos_encodings,
+    rms_norm_eps: arch.rms_norm_eps,
+    rope_theta: arch.rope_theta,
+    halt_max_steps: arch.halt_max_steps,
+    halt_exploration_prob: arch.halt_exploration_prob,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * One HRM transformer block, post-norm with weightless RMSNorm
+ * (HierarchicalReasoningModel_ACTV1Block):
+ *
+ *   h1 = rms(h0 + o_proj(attn(rope(qkv_proj(h0)))))
+ *   h2 = rms(h1 + down_proj(silu(gate) * up)),  [gate | up] = gate_up_proj(h1)
+ *
+ * `blockForward` keeps what `blockBackward` needs when asked to; without it every intermediate is
+ * released as soon as it is used (the no-grad cycles of HRM's 1-step gradient).
+ *
+ * @module
+ */
+import type { Encoder } from "../gpu/encoder.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { add } from "../ops/elementwise.ts";
+import { linearBackward, linearForward } from "../ops/matmul.ts";
+import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
+import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
+import { attentionBackward, attentionForward } from "../ops/attention.ts";
+import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
+
+/** A block's weights (views into the flat parameter buffer). */
+export interface BlockWeights {
+  /** `[3·NH·HD, D]` */
+  qkv: Tensor;
+  /** `[D, NH·HD]` */
+  o: Tensor;
+  /** `[2F, D]` */
+  gate_up: Tensor;
+  /** `[D, F]` */
+  down: Tensor;
+}
+
+/** Sizes and tables shared by every block. */
+export interface BlockContext {
+  /** Batch rows in this call. */
+  B: number;
+  /** Positions. */
+  T: number;
+  /** Hidden size. */
+  D: number;
+  /** Heads. */
+  NH: number;
+  /** Head dimension. */
+  HD: number;
+  /** RMSNorm epsilon. */
+  eps: number;
+  /** RoPE tables, or undefined for learned/no positions. */
+  rope: RopeTables | undefined;
+}
+
+/** What the backward pass needs; `h0` belongs to the caller. */
+export interface BlockSaved {
+  /** Block input. `[B·T, D]` */
+  h0: Tensor;
+  /** After RoPE. `[B, T, 3·NH·HD]` */
+  qkv: Tensor;
+  /** Attention output before o_proj. `[B, T, NH·HD]` */
+  attn: Tensor;
+  /** Log-sum-exp per query. `[B, NH, T]` */
+  lse: Tensor;
+  /** After the first norm. `[B·T, D]` */
+  h1: Tensor;
+  /** `[B·T]` */
+  rstd1: Tensor;
+  /** `[B·T, 2F]` */
+  gu: Tensor;
+  /** silu(gate)·up. `[B·T, F]` */
+  act: Tensor;
+  /** Block output. `[B·T, D]` */
+  h2: Tensor;
+  /** `[B·T]` */
+  rstd2: Tensor;
+}
+
+/**
+ * Runs one block on `h0` (`[B·T, D]`). With `save`, returns the activations for
+ * {@linkcode blockBackward}; otherwise only the output (all else released).
+ */
+export function blockForward(
+  enc: Encoder,
+  w: BlockWeights,
+  h0: Tensor,
+  c: BlockContext,
+  save: boolean,
+): { y: Tensor; saved?: BlockSaved } {
+  const N = c.B * c.T;
+  const qkv = linearForward(enc, h0, w.qkv).reshape([c.B, c.T, 3 * c.NH * c.HD]);
+  if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
+  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
+  const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o);
+  const r1 = add(enc, h0, o);
+  o.release();
+  const { y: h1, rstd: rstd1 } = rmsnormForward(enc, r1, c.eps);
+  r1.release();
+  const gu = linearForward(enc, h1, w.gate_up);
+  const act = swigluForward(enc, gu);
+  const m = linearForward(enc, act, w.down);
+  const r2 = add(enc, h1, m);
+  m.release();
+  const { y: h2, rstd: rstd2 } = rmsnormForward(enc, r2, c.eps);
+  r2.release();
+  if (save) return { y: h2, saved: { h0, qkv, attn, lse, h1, rstd1, gu, act, h2, rstd2 } };
+  for (const t of [qkv, attn, lse, h1, rstd1, gu, act, rstd2]) t.release();
+  return { y: h2 };
+}
+
+/**
+ * Backward of {@linkcode blockForward}: accumulates weight gradients into `dw` and returns
+ * d(loss)/d(h0). Releases the saved activations except `h0` and `h2` (owned by neighbours).
+ */
+export function blockBackward(
+  enc: Encoder,
+  w: BlockWeights,
+  dw: BlockWeights,
+  dh2: Tensor,
+  s: BlockSaved,
+  c: BlockContext,
+): Tensor {
+  const N = c.B * c.T;
+  const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
+  const dact = linearBackward(enc, dr2, s.act, w.down, dw.down)!;
+  const dgu = swigluBackward(enc, dact, s.gu);
+  dact.release();
+  const dh1 = linearBackward(enc, dgu, s.h1, w.gate_up, dw.gate_up)!;
+  dgu.release();
+  const dh1Total = add(enc, dh1, dr2);
+  dh1.release();
+  dr2.release();
+  const dr1 = rmsnormBackward(enc, dh1Total, s.h1, s.rstd1);
+  dh1Total.release();
+  const dattn = linearBackward(enc, dr1, s.attn.reshape([N, c.NH * c.HD]), w.o, dw.o)!;
+  const dqkv = attentionBackward(
+    enc,
+    dattn.reshape([c.B, c.T, c.NH * c.HD]),
+    s.qkv,
+    s.attn,
+    s.lse,
+    c.NH,
+    c.HD,
+  );
+  dattn.release();
+  if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
+  const dh0 = linearBackward(enc, dqkv.reshape([N, 3 * c.NH * c.HD]), s.h0, w.qkv, dw.qkv)!;
+  dqkv.release();
+  const dx = add(enc, dh0, dr1);
+  dh0.release();
+  dr1.release();
+  for (const t of [s.qkv, s.attn, s.lse, s.h1, s.rstd1, s.gu, s.act, s.rstd2]) t.release();
+  return dx;
+}

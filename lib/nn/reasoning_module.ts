@@ -1,0 +1,72 @@
+/**
+ * A reasoning module (H_level or L_level): add the input injection to the state, then run the
+ * blocks in order (HierarchicalReasoningModel_ACTV1ReasoningModule).
+ *
+ * @module
+ */
+import type { Encoder } from "../gpu/encoder.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { add } from "../ops/elementwise.ts";
+import {
+  blockBackward,
+  type BlockContext,
+  blockForward,
+  type BlockSaved,
+  type BlockWeights,
+} from "./block.ts";
+
+/** Activations of one module call kept for backward. */
+export interface LevelSaved {
+  /** `z + injection`, the first block's input. `[B·T, D]` */
+  input: Tensor;
+  /** Per block, in order. */
+  blocks: BlockSaved[];
+}
+
+/**
+ * `levelForward(z, injection)` = blocks(z + injection). Returns the new state (a new tensor; the
+ * caller still owns `z` and `injection`) and, with `save`, the activations for backward.
+ */
+export function levelForward(
+  enc: Encoder,
+  layers: readonly BlockWeights[],
+  z: Tensor,
+  injection: Tensor,
+  c: BlockContext,
+  save: boolean,
+): { z: Tensor; saved?: LevelSaved } {
+  const input = add(enc, z, injection);
+  let h = input;
+  const blocks: BlockSaved[] = [];
+  for (const w of layers) {
+    const r = blockForward(enc, w, h, c, save);
+    if (save) blocks.push(r.saved!);
+    else h.release();
+    h = r.y;
+  }
+  return save ? { z: h, saved: { input, blocks } } : { z: h };
+}
+
+/**
+ * Backward of {@linkcode levelForward}: returns d(loss)/d(z + injection), which is both dz and
+ * d(injection). Releases every saved activation except the module output (the new carry).
+ */
+export function levelBackward(
+  enc: Encoder,
+  layers: readonly BlockWeights[],
+  dLayers: readonly BlockWeights[],
+  dz: Tensor,
+  s: LevelSaved,
+  c: BlockContext,
+): Tensor {
+  let d = dz;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const dx = blockBackward(enc, layers[i], dLayers[i], d, s.blocks[i], c);
+    if (d !== dz) d.release();
+    // Block i's input is block i-1's output, which that block's saved state holds as h2.
+    if (i > 0) s.blocks[i - 1].h2.release();
+    d = dx;
+  }
+  s.input.release();
+  return d;
+}

@@ -1,0 +1,217 @@
+/**
+ * One HRM training step, encoded as one command buffer with no readback (pretrain.py
+ * train_batch + ACTLossHead): a segment with gradient for every row, the halting decision, the
+ * Q target from a second no-grad segment, the losses, backward, AdamATan2 over all weights and
+ * SignSGD for the puzzle embedding. Metric sums accumulate on the GPU and are read every N steps.
+ *
+ * @module
+ */
+import { Encoder, writeTensor } from "../gpu/encoder.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { fill } from "../ops/elementwise.ts";
+import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
+import { adamAtan2, signSgdSparse } from "../ops/optim.ts";
+import {
+  actBegin,
+  type ActCarry,
+  actHalt,
+  actMetrics,
+  actTarget,
+  emptyBatch,
+  initialCarry,
+  releaseBatch,
+  releaseCarry,
+} from "../model/act.ts";
+import type { BatchTensors, Hrm } from "../model/hrm.ts";
+import { FlatParams } from "../model/params.ts";
+import { Rng } from "../../datasets/rng.ts";
+
+/** Optimizer settings of one step (the lr already scheduled). */
+export interface StepHyper {
+  /** AdamATan2 learning rate. */
+  lr: number;
+  /** SignSGD learning rate of the puzzle embedding. */
+  puzzle_emb_lr: number;
+  /** AdamATan2 decoupled weight decay. */
+  weight_decay: number;
+  /** SignSGD decoupled weight decay. */
+  puzzle_emb_weight_decay: number;
+  /** Adam β1. */
+  beta1: number;
+  /** Adam β2. */
+  beta2: number;
+}
+
+/** GPU state of a training run besides the weights. */
+export class Trainer {
+  /** The model. */
+  readonly model: Hrm;
+  /** Rows per step. */
+  readonly batchSize: number;
+  /** Gradients, same layout as the weights. */
+  readonly grads: FlatParams;
+  /** AdamATan2 first moment. */
+  readonly m: FlatParams;
+  /** AdamATan2 second moment. */
+  readonly v: FlatParams;
+  /** Optimizer steps taken. */
+  step = 0;
+  /** The ACT carry. */
+  carry: ActCarry;
+  /** The next batch, uploaded before each step. */
+  readonly incoming: BatchTensors;
+  /** Metric sums since the last read (`METRIC_NAMES` order). `[8]` */
+  readonly metrics: Tensor;
+  readonly #minSteps: Tensor;
+  readonly #lossType: LossType;
+  readonly #rng: Rng;
+
+  /**
+   * @param model The model (weights loaded or initialised).
+   * @param batchSize global_batch_size.
+   * @param lossType arch.loss.loss_type.
+   * @param seed Seeds the exploration draws.
+   */
+  constructor(model: Hrm, batchSize: number, lossType: LossType, seed: number) {
+    this.model = model;
+    this.batchSize = batchSize;
+    this.#lossType = lossType;
+    this.#rng = new Rng(seed ^ 0x5eed);
+    const layout = { specs: [...model.params.specs], size: model.params.flat.size };
+    this.grads = new FlatParams(model.gpu, layout, "grads");
+    this.m = new FlatParams(model.gpu, layout, "adam_m");
+    this.v = new FlatParams(model.gpu, layout, "adam_v");
+    this.incoming = emptyBatch(model, batchSize, "incoming");
+    this.metrics = Tensor.empty(model.gpu, [8], "f32", "train_metrics");
+    this.#minSteps = Tensor.empty(model.gpu, [batchSize], "u32", "min_halt_steps");
+    const enc = this.encoder();
+    for (const t of [this.m.flat, this.v.flat, this.metrics]) fill(enc, t, 0);
+    this.carry = initialCarry(enc, model, batchSize);
+    enc.submit();
+  }
+
+  /** A new encoder for this trainer's device. */
+  encoder(): Encoder {
+    return new Encoder(this.model.gpu);
+  }
+
+  /** Uploads the next batch (call between steps). Token arrays are widened to i32. */
+  setBatch(
+    inputs: ArrayLike<number>,
+    labels: ArrayLike<number>,
+    puzzleIds: ArrayLike<number>,
+  ): void {
+    writeTensor(this.incoming.inputs, inputs);
+    writeTensor(this.incoming.labels, labels);
+    writeTensor(this.incoming.puzzle_identifiers, puzzleIds);
+  }
+
+  /**
+   * Encodes and submits one optimizer step on the uploaded batch.
+   *
+   * @param h Hyperparameters with the scheduled learning rates.
+   */
+  trainStep(h: StepHyper): void {
+    const model = this.model, B = this.batchSize, arch = model.arch;
+    // Exploration: with probability p a row must run at least U{2..halt_max_steps} segments.
+    const minSteps = new Uint32Array(B);
+    for (let b = 0; b < B; b++) {
+      if (this.#rng.float() < arch.halt_exploration_prob) {
+        minSteps[b] = this.#rng.range(2, arch.halt_max_steps);
+      }
+    }
+    writeTensor(this.#minSteps, minSteps);
+    this.step++;
+    const enc = this.encoder();
+    fill(enc, this.grads.flat, 0);
+    const c = this.carry;
+    actBegin(enc, model, c, this.incoming);
+    const x = model.inputEmbeddings(enc, c.data);
+    const { out, saved } = model.inner(enc, c.inner, x, c.data, true);
+    actHalt(
+      enc,
+      c,
+      out.q_halt_logits,
+      out.q_continue_logits,
+      this.#minSteps,
+      arch.halt_max_steps,
+      true,
+    );
+    // Q target: a second full segment from the new carry on the same data, without gradient.
+    let target: Tensor | undefined;
+    if (arch.halt_max_steps > 1) {
+      const tmp = model.emptyCarry(B);
+      enc.copy(c.inner.z_H, tmp.z_H);
+      enc.copy(c.inner.z_L, tmp.z_L);
+      const next = model.inner(enc, tmp, x, c.data, false).out;
+      target = actTarget(enc, next.q_halt_logits, next.q_continue_logits, c.is_last);
+      for (const t of [tmp.z_H, tmp.z_L, next.logits, next.q_halt_logits, next.q_continue_logits]) {
+        t.release();
+      }
+    }
+    x.release();
+    const gs = 1 / B;
+    const lm = lmLoss(enc, out.logits, c.data.labels, { lossType: this.#lossType, gradScale: gs });
+    const qh = bceWithLogits(enc, out.q_halt_logits, lm.seqCorrect, 0.5 * gs);
+    const qc = target ? bceWithLogits(enc, out.q_continue_logits, target, 0.5 * gs) : undefined;
+    actMetrics(enc, c, {
+      correct: lm.correct,
+      valid: lm.valid,
+      seqCorrect: lm.seqCorrect,
+      q_halt_logits: out.q_halt_logits,
+      lmLoss: lm.loss,
+      qHaltLoss: qh.loss,
+      qContinueLoss: qc?.loss,
+    }, this.metrics);
+    let dqc = qc?.dlogits;
+    if (!dqc) {
+      dqc = Tensor.empty(model.gpu, [B], "f32", "dq_continue");
+      fill(enc, dqc, 0);
+    }
+    const dpuz = model.innerBackward(enc, saved!, this.grads, lm.dlogits!, qh.dlogits, dqc);
+    adamAtan2(enc, model.params.flat, this.grads.flat, this.m.flat, this.v.flat, {
+      lr: h.lr,
+      beta1: h.beta1,
+      beta2: h.beta2,
+      weightDecay: h.weight_decay,
+      step: this.step,
+    });
+    if (dpuz) {
+      signSgdSparse(enc, model.puzzle_emb!, c.data.puzzle_identifiers, dpuz, {
+        lr: h.puzzle_emb_lr,
+        weightDecay: h.puzzle_emb_weight_decay,
+      });
+      dpuz.release();
+    }
+    for (
+      const t of [
+        out.logits,
+        out.q_halt_logits,
+        out.q_continue_logits,
+        lm.loss,
+        lm.dlogits!,
+        lm.preds,
+        lm.correct,
+        lm.valid,
+        lm.seqCorrect,
+        qh.loss,
+        qh.dlogits,
+        dqc,
+      ]
+    ) {
+      t.release();
+    }
+    if (qc) qc.loss.release();
+    target?.release();
+    enc.submit();
+  }
+
+  /** Releases all GPU state of the trainer (not the model). */
+  release(): void {
+    for (const f of [this.grads, this.m, this.v]) f.release();
+    releaseCarry(this.carry);
+    releaseBatch(this.incoming);
+    this.metrics.release();
+    this.#minSteps.release();
+  }
+}

@@ -1,0 +1,165 @@
+// Parity with the reference PyTorch HRM (float32) on the golden fixture hrm-a: a per-segment eval
+// trace and one training step (losses, every gradient, every updated parameter). The fixture
+// files are copied from ../shared/golden/hrm-a into tests/fixtures/golden/hrm-a.
+import { assertEquals } from "@std/assert";
+import { readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
+import { Encoder } from "../../lib/gpu/encoder.ts";
+import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
+import { actBegin, actHalt, initialCarry, releaseCarry } from "../../lib/model/act.ts";
+import { archFromConfig } from "../../lib/model/dims.ts";
+import { Hrm } from "../../lib/model/hrm.ts";
+import { loadStateDict } from "../../lib/model/state.ts";
+import { Tensor } from "../../lib/gpu/tensor.ts";
+import { Trainer } from "../../lib/train/step.ts";
+import { gpuTest, maxRelError } from "../_helpers.ts";
+import type { Gpu } from "../../lib/gpu/device.ts";
+
+const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
+const config = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
+const weights = await readSafetensors(`${DIR}weights.safetensors`);
+const batch = await readSafetensors(`${DIR}batch.safetensors`);
+
+function get(m: Map<string, StTensor>, k: string): StTensor {
+  const t = m.get(k);
+  if (!t) throw new Error(`fixture has no ${k}`);
+  return t;
+}
+
+function loadModel(gpu: Gpu): Hrm {
+  const model = new Hrm(gpu, archFromConfig(config.arch, config.dataset_metadata));
+  loadStateDict(model, weights.tensors, "weights.safetensors");
+  return model;
+}
+
+function assertRel(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  label: string,
+) {
+  const e = maxRelError(actual, expected);
+  if (!(e <= tol)) {
+    throw new Error(`${label}: max error ${e.toExponential(2)} of max |ref| > ${tol}`);
+  }
+}
+
+const B = get(batch.tensors, "inputs").shape[0];
+
+gpuTest("golden hrm-a: eval trace per segment (logits, q, z_H, z_L) within 1e-4", async (gpu) => {
+  const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
+  const model = loadModel(gpu);
+  let enc = new Encoder(gpu);
+  const carry = initialCarry(enc, model, B);
+  const incoming = {
+    inputs: Tensor.empty(gpu, [B, model.dims.S], "i32"),
+    labels: Tensor.empty(gpu, [B, model.dims.S], "i32"),
+    puzzle_identifiers: Tensor.empty(gpu, [B], "i32"),
+  };
+  enc.submit();
+  writeTensor(incoming.inputs, get(batch.tensors, "inputs").data as Int32Array);
+  writeTensor(incoming.labels, get(batch.tensors, "labels").data as Int32Array);
+  writeTensor(
+    incoming.puzzle_identifiers,
+    get(batch.tensors, "puzzle_identifiers").data as Int32Array,
+  );
+  const minSteps = Tensor.empty(gpu, [B], "u32");
+  writeTensor(minSteps, new Uint32Array(B));
+  for (let s = 0; s < config.arch.halt_max_steps; s++) {
+    enc = new Encoder(gpu);
+    actBegin(enc, model, carry, incoming);
+    const x = model.inputEmbeddings(enc, carry.data);
+    const { out } = model.inner(enc, carry.inner, x, carry.data, false);
+    actHalt(
+      enc,
+      carry,
+      out.q_halt_logits,
+      out.q_continue_logits,
+      minSteps,
+      config.arch.halt_max_steps,
+      false,
+    );
+    enc.submit();
+    const [emb, logits, qh, qc, zH, zL, steps] = await readTensors(gpu, [
+      x,
+      out.logits,
+      out.q_halt_logits,
+      out.q_continue_logits,
+      carry.inner.z_H,
+      carry.inner.z_L,
+      carry.steps,
+    ]);
+    if (s === 0) {
+      assertRel(emb, toFloat32(get(trace.tensors, "input_embeddings")), 1e-5, "input_embeddings");
+    }
+    assertRel(logits, toFloat32(get(trace.tensors, `logits.${s}`)), 1e-4, `logits.${s}`);
+    assertRel(qh, toFloat32(get(trace.tensors, `q_halt_logits.${s}`)), 1e-4, `q_halt_logits.${s}`);
+    assertRel(
+      qc,
+      toFloat32(get(trace.tensors, `q_continue_logits.${s}`)),
+      1e-4,
+      `q_continue_logits.${s}`,
+    );
+    assertRel(zH, toFloat32(get(trace.tensors, `z_H.${s}`)), 1e-4, `z_H.${s}`);
+    assertRel(zL, toFloat32(get(trace.tensors, `z_L.${s}`)), 1e-4, `z_L.${s}`);
+    assertEquals([...steps], new Array(B).fill(s + 1));
+    if (s === config.arch.halt_max_steps - 1) {
+      const V = model.dims.V;
+      const preds = Array.from({ length: logits.length / V }, (_, i) => {
+        let best = 0;
+        for (let v = 1; v < V; v++) if (logits[i * V + v] > logits[i * V + best]) best = v;
+        return best;
+      });
+      assertEquals(preds, [...(get(trace.tensors, "preds").data as Int32Array)]);
+    }
+    for (const t of [x, out.logits, out.q_halt_logits, out.q_continue_logits]) t.release();
+  }
+  releaseCarry(carry);
+  for (const t of [incoming.inputs, incoming.labels, incoming.puzzle_identifiers, minSteps]) {
+    t.release();
+  }
+  model.release();
+});
+
+gpuTest(
+  "golden hrm-a: one training step (losses, all grads, all updated params) within 1e-3",
+  async (gpu) => {
+    const step = await readSafetensors(`${DIR}train_step.safetensors`);
+    const model = loadModel(gpu);
+    const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
+    trainer.setBatch(
+      get(batch.tensors, "inputs").data as Int32Array,
+      get(batch.tensors, "labels").data as Int32Array,
+      get(batch.tensors, "puzzle_identifiers").data as Int32Array,
+    );
+    trainer.trainStep({
+      lr: config.lr_used_for_fixture,
+      puzzle_emb_lr: config.puzzle_emb_lr,
+      weight_decay: config.weight_decay,
+      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+    });
+    const [metrics, grads, params, halted, steps] = await readTensors(gpu, [
+      trainer.metrics,
+      trainer.grads.flat,
+      model.params.flat,
+      trainer.carry.halted,
+      trainer.carry.steps,
+    ]);
+    const scalar = (k: string) => toFloat32(get(step.tensors, k))[0];
+    assertRel([metrics[5]], [scalar("lm_loss")], 1e-5, "lm_loss");
+    assertRel([metrics[6]], [scalar("q_halt_loss")], 1e-4, "q_halt_loss");
+    assertRel([metrics[7]], [scalar("q_continue_loss")], 1e-4, "q_continue_loss");
+    assertEquals([...halted], [...(get(step.tensors, "halted").data as Int32Array)]);
+    assertEquals([...steps], [...(get(step.tensors, "steps").data as Int32Array)]);
+    for (const s of model.params.specs) {
+      const n = s.shape.reduce((a, b) => a * b, 1);
+      const g = grads.subarray(s.offset, s.offset + n);
+      assertRel(g, toFloat32(get(step.tensors, `grad.${s.name}`)), 1e-3, `grad.${s.name}`);
+      const p = params.subarray(s.offset, s.offset + n);
+      assertRel(p, toFloat32(get(step.tensors, `updated.${s.name}`)), 1e-3, `updated.${s.name}`);
+    }
+    trainer.release();
+    model.release();
+  },
+);
