@@ -1,0 +1,60 @@
+/**
+ * hrm: the Hierarchical Reasoning Model (HRM, arXiv 2506.21734) on WebGPU, for Deno. This module
+ * is the library side of the `hrm` command line: the training configuration with the reference's
+ * keys and presets, and readers and writers for the reference's `.npy` datasets and
+ * safetensors checkpoints.
+ *
+ * @example Load the paper's Sudoku-Extreme configuration at the laptop learning rate
+ * ```ts
+ * import { configToYaml, loadConfig } from "./mod.ts";
+ *
+ * const config = await loadConfig({ preset: "sudoku-extreme", overrides: ["lr=7e-5"] });
+ * if (config.lr !== 7e-5 || config.arch.H_cycles !== 2) throw new Error("unexpected config");
+ * if (!configToYaml(config).includes("global_batch_size: 768")) throw new Error("bad yaml");
+ * ```
+ *
+ * @module
+ */
+
+export { HrmError } from "./lib/errors.ts";
+
+export {
+  type ArchConfig,
+  type ArchConfigInput,
+  type ForwardDtype,
+  type HrmConfig,
+  type HrmConfigInput,
+  hrmConfigSchema,
+  type LossConfig,
+  type LossType,
+  parseConfig,
+  type PosEncodings,
+} from "./lib/config/schema.ts";
+export { getPreset, type Preset, presetNames, PRESETS } from "./lib/config/presets.ts";
+export { applyOverrides } from "./lib/config/overrides.ts";
+export { loadConfig, type LoadConfigOptions, readConfigFile } from "./lib/config/load.ts";
+export { configToYaml } from "./lib/config/to_yaml.ts";
+
+export { atomicWrite, atomicWriteText } from "./lib/io/atomic_write.ts";
+export {
+  decodeNpy,
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  readNpy,
+  writeNpy,
+} from "./lib/io/npy.ts";
+export {
+  bf16ToFloat32,
+  decodeSafetensors,
+  encodeSafetensors,
+  float32ToBf16,
+  readSafetensors,
+  type Safetensors,
+  type StData,
+  type StDtype,
+  type StTensor,
+  toFloat32,
+  writeSafetensors,
+} from "./lib/io/safetensors.ts";
