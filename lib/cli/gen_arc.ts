@@ -1,18 +1,107 @@
 /**
- * `hrm gen arc`: placeholder until its owner lands the real command.
+ * `hrm gen arc`: builds an HRM ARC dataset (the reference's build_arc_dataset.py) from ARC task
+ * folders or Kaggle combined files. See datasets/arc/build.ts.
  *
  * @module
  */
-import type { Command } from "./command.ts";
+import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { buildArcDataset } from "../../datasets/arc/build.ts";
 
-/** `hrm gen arc`: build an ARC dataset from task JSON files */
+/** Flag values as a list: a collected flag may arrive as one value, a list, or its default. */
+function list(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** `hrm gen arc`: build an ARC dataset from task JSON files. */
 export const genArc: Command = {
   name: "gen arc",
   summary: "build an ARC dataset from task JSON files",
-  usage: "gen arc [options]",
-  flags: [],
-  run(): Promise<void> {
-    return Promise.reject(new HrmError(undefined, "hrm gen arc is not available yet"));
+  usage: "gen arc --source DIR [--source DIR ...] [options]",
+  description:
+    "Augments every task (8 dihedral transforms x permutations of colours 1-9, deduplicated)\n" +
+    "and writes <out>/{train,test}, identifiers.json and arc_variants.json (what evaluation\n" +
+    "needs to invert each variant). Tasks under a folder (or Kaggle subset) named by --test-set\n" +
+    "send their test pairs to the test split; all other test pairs are trained on.\n" +
+    "ARC-1 as in the paper:\n" +
+    "  hrm gen arc --source ARC-AGI-1 --source ConceptARC/corpus --out data/arc-aug-1000\n" +
+    "ARC-2:\n" +
+    "  hrm gen arc --source ARC-AGI-2 --out data/arc-2-aug-1000",
+  flags: [
+    {
+      name: "source",
+      type: "string",
+      collect: true,
+      arg: "DIR",
+      help:
+        "task folder (searched recursively), task file or arc-agi_*_challenges.json; repeatable",
+    },
+    {
+      name: "out",
+      type: "string",
+      arg: "DIR",
+      default: "data/arc-aug-1000",
+      help: "output dataset folder",
+    },
+    {
+      name: "aug",
+      type: "number",
+      default: 1000,
+      help: "augmented variants per task besides the original",
+    },
+    { name: "seed", type: "number", default: 42, help: "seed of every random choice" },
+    {
+      name: "test-set",
+      type: "string",
+      collect: true,
+      arg: "NAME",
+      default: "evaluation",
+      help: "folder or Kaggle subset name whose tasks form the test split; repeatable",
+    },
+    {
+      name: "workers",
+      type: "number",
+      default: navigator.hardwareConcurrency,
+      help: "worker threads (0: build in the main thread); output is the same for any count",
+    },
+  ],
+  async run(ctx: CommandContext): Promise<void> {
+    if (ctx.positionals.length > 0) {
+      throw new HrmError(
+        undefined,
+        `gen arc: unexpected argument ${ctx.positionals[0]} (use --source)`,
+        {
+          exitCode: 2,
+        },
+      );
+    }
+    const sources = list(ctx.flags.source);
+    if (sources.length === 0) {
+      throw new HrmError(undefined, "gen arc needs at least one --source DIR", { exitCode: 2 });
+    }
+    const testSet = list(ctx.flags["test-set"]);
+    const abort = new AbortController();
+    const onInterrupt = (): void => abort.abort();
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    try {
+      const out = String(ctx.flags.out ?? "data/arc-aug-1000");
+      const s = await buildArcDataset({
+        sources,
+        out,
+        aug: Number(ctx.flags.aug ?? 1000),
+        seed: Number(ctx.flags.seed ?? 42),
+        testSet: testSet.length > 0 ? testSet : ["evaluation"],
+        workers: Number(ctx.flags.workers ?? navigator.hardwareConcurrency),
+        signal: abort.signal,
+      });
+      console.log(
+        `${out}: ${s.tasks} tasks (${s.testTasks} in the test set); train ${s.trainPuzzles} ` +
+          `puzzles / ${s.trainExamples} examples; test ${s.testPuzzles} puzzles / ` +
+          `${s.testExamples} examples; ${s.numPuzzleIdentifiers} puzzle identifiers`,
+      );
+    } finally {
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+    }
   },
 };
