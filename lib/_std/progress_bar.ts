@@ -65,7 +65,7 @@ export class ProgressBar {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #start = Date.now();
   #lastPlain = 0;
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #tty: boolean;
   #enc = new TextEncoder();
 
@@ -93,7 +93,9 @@ export class ProgressBar {
       String(s % 60).padStart(2, "0")
     }`;
     const f = { progressBar, styledTime, time, value: this.value, max: this.max };
-    return this.#opts.fmt ? this.#opts.fmt(f) : `[${styledTime}] ${progressBar} ${this.value}/${this.max}`;
+    return this.#opts.fmt
+      ? this.#opts.fmt(f)
+      : `[${styledTime}] ${progressBar} ${this.value}/${this.max}`;
   }
 
   #draw(final: boolean): void {
@@ -114,6 +116,8 @@ export class ProgressBar {
       if (this.#tty) await this.#writer.write(this.#enc.encode("\n"));
     }
     this.#writer.releaseLock();
-    if (!this.#opts.keepOpen && this.#opts.writable) await this.#opts.writable.close().catch(() => {});
+    if (!this.#opts.keepOpen && this.#opts.writable) {
+      await this.#opts.writable.close().catch(() => {});
+    }
   }
 }

@@ -1,19 +1,142 @@
 /**
- * `hrm eval`: placeholder until its owner lands the real command.
+ * `hrm eval`: evaluates a checkpoint on a dataset's test split, always running halt_max_steps
+ * segments (which may exceed the trained value), and optionally saves per-example predictions
+ * and per-segment reasoning traces.
  *
  * @module
  */
+import { dirname, join } from "@std/path";
+import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { requestGpu } from "../gpu/device.ts";
+import { readSplit } from "../io/dataset.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import { evaluate } from "../eval/evaluate.ts";
+import { inferTask, writeTrace } from "../eval/trace.ts";
+import { buildModel, samplerSource } from "../train/loop.ts";
 
-/** `hrm eval`: evaluate a checkpoint on a dataset's test split */
+/** `hrm eval`. */
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a checkpoint on a dataset's test split",
-  usage: "eval [options] [key=value ...]",
-  flags: [],
+  usage: "eval --data DIR --checkpoint FILE [--config FILE] [options] [key=value ...]",
+  description: "The config comes from --config, or all_config.yaml beside the checkpoint.\n" +
+    "Prints accuracy, exact_accuracy (the headline), q_halt_accuracy and mean steps.",
   overrides: true,
-  run(): Promise<void> {
-    return Promise.reject(new HrmError(undefined, "hrm eval is not available yet"));
+  flags: [
+    { name: "data", type: "string", arg: "DIR", help: "dataset folder (its test/ split is used)" },
+    { name: "checkpoint", type: "string", arg: "FILE", help: "model weights (safetensors)" },
+    {
+      name: "config",
+      type: "string",
+      arg: "FILE",
+      help: "config (default: all_config.yaml beside the checkpoint)",
+    },
+    {
+      name: "halt-max-steps",
+      type: "number",
+      arg: "N",
+      help: "segments to run (inference-time scaling)",
+    },
+    {
+      name: "batch-size",
+      type: "number",
+      arg: "N",
+      help: "rows per batch (default: global_batch_size)",
+    },
+    { name: "limit", type: "number", arg: "N", help: "evaluate only the first N test examples" },
+    {
+      name: "save-preds",
+      type: "string",
+      arg: "FILE",
+      help: "write per-example predictions (safetensors)",
+    },
+    {
+      name: "trace",
+      type: "string",
+      arg: "FILE",
+      help: "write per-segment reasoning traces (safetensors)",
+    },
+    { name: "trace-limit", type: "number", arg: "N", default: 16, help: "examples to trace" },
+    {
+      name: "trace-states",
+      type: "boolean",
+      help: "also record z_H and z_L per segment in the trace",
+    },
+    { name: "json", type: "boolean", help: "print the metrics as one JSON object" },
+  ],
+  async run(ctx): Promise<void> {
+    const f = ctx.flags;
+    const checkpoint = f.checkpoint as string | undefined;
+    if (!checkpoint) throw new HrmError(undefined, "missing --checkpoint FILE");
+    const file = (f.config as string | undefined) ?? join(dirname(checkpoint), "all_config.yaml");
+    try {
+      await Deno.stat(file);
+    } catch {
+      throw new HrmError(file, "no config found: pass --config FILE (all_config.yaml of the run)");
+    }
+    const overrides = [...ctx.overrides];
+    if (f.data) overrides.unshift(`data_path=${f.data}`);
+    const config = await loadConfig({ file, overrides });
+    const test = await readSplit(config.data_path, "test");
+    const gpu = await requestGpu();
+    const model = await buildModel(gpu, config, test.meta, checkpoint);
+    const src = samplerSource(test);
+    const total = Math.min(src.inputs.length / test.meta.seq_len, (f.limit as number) ?? Infinity);
+    const bar = new ProgressBar({
+      max: total,
+      fmt: (p) => `eval ${p.progressBar} ${p.value}/${p.max} [${p.styledTime}]`,
+    });
+    try {
+      const r = await evaluate(model, src, {
+        batchSize: (f["batch-size"] as number | undefined) ?? config.global_batch_size,
+        haltMaxSteps: f["halt-max-steps"] as number | undefined,
+        lossType: config.arch.loss.loss_type,
+        limit: f.limit as number | undefined,
+        keepPredictions: Boolean(f["save-preds"]),
+        traceLimit: f.trace ? f["trace-limit"] as number : 0,
+        traceStates: f["trace-states"] as boolean,
+        onProgress: (done) => {
+          bar.value = done;
+        },
+      });
+      await bar.stop();
+      if (f.json) console.log(JSON.stringify(r.metrics));
+      else {
+        for (const [k, v] of Object.entries(r.metrics)) {
+          console.log(`${k.padEnd(16)} ${v.toFixed(4)}`);
+        }
+      }
+      if (r.predictions && f["save-preds"]) {
+        const p = r.predictions, S = test.meta.seq_len, N = p.steps.length;
+        await writeSafetensors(f["save-preds"] as string, {
+          inputs: { dtype: "I32", shape: [N, S], data: p.inputs },
+          labels: { dtype: "I32", shape: [N, S], data: p.labels },
+          puzzle_identifiers: { dtype: "I32", shape: [N], data: p.puzzle_identifiers },
+          preds: { dtype: "I32", shape: [N, S], data: p.preds },
+          q_halt_logits: { dtype: "F32", shape: [N], data: p.q_halt_logits },
+          q_continue_logits: { dtype: "F32", shape: [N], data: p.q_continue_logits },
+          steps: { dtype: "I32", shape: [N], data: p.steps },
+        }, { checkpoint, dataset: config.data_path });
+      }
+      if (r.trace && f.trace) {
+        await writeTrace(f.trace as string, {
+          ...r.trace,
+          meta: {
+            task: inferTask(test.meta.vocab_size, test.meta.seq_len),
+            vocab_size: test.meta.vocab_size,
+            seq_len: test.meta.seq_len,
+            puzzle_emb_len: model.dims.P,
+            hidden_size: model.dims.D,
+            dataset: config.data_path,
+            checkpoint,
+          },
+        });
+      }
+    } finally {
+      model.release();
+    }
   },
 };
