@@ -109,6 +109,7 @@ export async function buildArcDataset(opts: ArcBuildOptions): Promise<ArcBuildSu
   const warning = leakWarning(leaks, testTaskCount);
   if (warning !== null) log(warning);
 
+  if (opts.signal?.aborted) throw new HrmError(opts.out, "ARC build interrupted");
   await Deno.mkdir(opts.out, { recursive: true });
   const splitOpts = {
     seq_len: ARC_SEQ_LEN,

@@ -76,7 +76,10 @@ export async function loadArcTasks(
       }
       seenFiles.set(path, shown);
       const name = basename(path);
-      if (KAGGLE_SOLUTIONS.test(name) && info.isDirectory) continue;
+      if (KAGGLE_SOLUTIONS.test(name)) {
+        if (info.isDirectory) continue; // read with its challenges file
+        throw new HrmError(shown, "a solutions file: pass its arc-agi_*_challenges.json instead");
+      }
       const kaggle = KAGGLE_CHALLENGES.exec(name);
       if (kaggle) {
         tasks.push(

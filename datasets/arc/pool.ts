@@ -96,7 +96,7 @@ export async function* runArcTasks(
       };
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
-        fail(new Error(`ARC worker failed: ${e.message}`));
+        fail(new Error(`ARC worker failed: ${e.message} (--workers 0 builds without workers)`));
       };
       workers.push(w);
       idle.push(w);

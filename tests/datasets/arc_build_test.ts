@@ -147,7 +147,8 @@ Deno.test("ARC build of a bad source writes nothing", async () => {
 });
 
 Deno.test("ARC build stopped by its signal leaves no split behind", async () => {
-  await withTempDir(async (out) => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "out");
     const abort = new AbortController();
     abort.abort();
     await assertRejects(
@@ -163,6 +164,24 @@ Deno.test("ARC build stopped by its signal leaves no split behind", async () => 
       HrmError,
       "interrupted",
     );
+    await assertRejects(() => Deno.stat(out), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("ARC build interrupted mid-way removes its staging files", async () => {
+  await withTempDir(async (out) => {
+    let reads = 0; // not aborted before writing and after the first task, aborted after the second
+    const signal = {
+      get aborted() {
+        return ++reads > 2;
+      },
+    } as AbortSignal;
+    await assertRejects(
+      () => buildArcDataset({ sources: ARC1, out, aug: 2, workers: 0, progress: false, signal }),
+      HrmError,
+      "interrupted",
+    );
+    assertEquals(reads, 3);
     assertEquals(await listFiles(out), []);
   });
 });

@@ -142,6 +142,14 @@ Deno.test("bad input: a missing source or an empty folder is an HrmError", async
   }
 });
 
+Deno.test("bad input: a Kaggle solutions file given as a source is an HrmError", async () => {
+  await assertRejects(
+    () => loadArcTasks([join(FIXTURES, "kaggle/arc-agi_training_solutions.json")], []),
+    HrmError,
+    "pass its arc-agi_*_challenges.json",
+  );
+});
+
 Deno.test("bad input: a Kaggle solutions file that disagrees is an HrmError", async () => {
   const dir = await Deno.makeTempDir();
   try {
