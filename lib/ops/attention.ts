@@ -1,0 +1,182 @@
+/**
+ * Non-causal multi-head softmax attention (models/layers.py `Attention`, scale 1/sqrt(HD)) on a
+ * packed `qkv [B, T, 3·NH·HD]` laid out `[q heads | k heads | v heads]`, each head HD contiguous
+ * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`). Flash-style: the forward walks the
+ * keys once per query row with an online max/sum and saves only `lse [B, NH, T]`; the backward
+ * recomputes the probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk
+ * and dv per key row — so no `[T, T]` matrix and no atomics.
+ *
+ * @module
+ */
+import fwdSrc from "../../kernels/attention.wgsl" with { type: "text" };
+import dqSrc from "../../kernels/attention_bwd_dq.wgsl" with { type: "text" };
+import dkvSrc from "../../kernels/attention_bwd_dkv.wgsl" with { type: "text" };
+import type { Gpu } from "../gpu/device.ts";
+import { type Encoder, f32 } from "../gpu/encoder.ts";
+import { Tensor } from "../gpu/tensor.ts";
+
+const FWD = { source: fwdSrc, file: "attention", entry: "attention_fwd" };
+const BWD_DQ = { source: dqSrc, file: "attention_bwd_dq", entry: "attention_bwd_dq" };
+const BWD_DKV = { source: dkvSrc, file: "attention_bwd_dkv", entry: "attention_bwd_dkv" };
+
+/** The largest head dimension the kernels hold in per-thread arrays (`HD_MAX` in the WGSL). */
+export const ATTENTION_MAX_HD = 64;
+
+/** Kernel geometry. */
+export interface AttentionVariant {
+  /** Query (forward, dq) or key (dk, dv) rows per workgroup. */
+  wg: number;
+  /** Rows staged per workgroup-memory tile; 0 reads straight from the storage buffers. */
+  kt: number;
+}
+
+/** Bytes of workgroup memory a variant needs (the dk/dv kernel's tiles, the largest). */
+function tileBytes(kt: number, HD: number): number {
+  return (2 * Math.max(kt, 1) * HD + 2 * Math.max(kt, 1)) * 4;
+}
+
+/**
+ * The default geometry: no workgroup-memory tiles on software adapters (llvmpipe scalarises
+ * workgroup loads and makes barriers expensive), tiles of up to 64 rows elsewhere (as many as the
+ * device's workgroup memory holds at this head dimension).
+ *
+ * @param gpu The device.
+ * @param HD Head dimension.
+ * @returns The variant the attention ops use when none is given.
+ */
+export function defaultAttentionVariant(gpu: Gpu, HD: number): AttentionVariant {
+  if (gpu.isFallbackAdapter) return { wg: 32, kt: 0 };
+  const fit = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / tileBytes(1, HD));
+  return { wg: 64, kt: Math.max(0, Math.min(64, fit)) };
+}
+
+function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number] {
+  const [B, T, C] = qkv.shape;
+  if (
+    qkv.shape.length !== 3 || !(NH >= 1 && Number.isInteger(NH)) ||
+    !(HD >= 1 && HD <= ATTENTION_MAX_HD && Number.isInteger(HD)) || C !== 3 * NH * HD ||
+    !(B >= 1 && T >= 1)
+  ) {
+    throw new RangeError(
+      `${op}: ${qkv.label} [${qkv.shape}] does not fit NH=${NH}, HD=${HD} ` +
+        `(want [B, T, ${3 * NH * HD}], 1 <= HD <= ${ATTENTION_MAX_HD})`,
+    );
+  }
+  return [B, T];
+}
+
+function checkVariant(gpu: Gpu, v: AttentionVariant, HD: number): void {
+  const bytes = tileBytes(v.kt, HD);
+  if (
+    !(Number.isInteger(v.wg) && v.wg >= 1 &&
+      v.wg <= gpu.limits.maxComputeInvocationsPerWorkgroup) ||
+    !(Number.isInteger(v.kt) && v.kt >= 0) ||
+    bytes > gpu.limits.maxComputeWorkgroupStorageSize
+  ) {
+    throw new RangeError(
+      `attention: variant wg=${v.wg} kt=${v.kt} does not fit the device (HD=${HD}, ` +
+        `${bytes} of ${gpu.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory)`,
+    );
+  }
+}
+
+/**
+ * Forward: `out = softmax(q kᵀ / sqrt(HD)) v` per (batch row, head), heads concatenated.
+ *
+ * @param enc The encoder to record into.
+ * @param qkv Packed projections `[B, T, 3·NH·HD]` (after RoPE).
+ * @param NH Number of heads.
+ * @param HD Head dimension (at most {@linkcode ATTENTION_MAX_HD}).
+ * @param variant Kernel geometry (default {@linkcode defaultAttentionVariant}).
+ * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]` (the backward needs both), new pooled tensors.
+ * @throws {RangeError} naming the shapes when qkv does not fit NH and HD.
+ *
+ * @example One attention layer's core
+ * ```ts ignore
+ * const { out, lse } = attentionForward(enc, qkv, 8, 64);
+ * ```
+ */
+export function attentionForward(
+  enc: Encoder,
+  qkv: Tensor,
+  NH: number,
+  HD: number,
+  variant?: AttentionVariant,
+): { out: Tensor; lse: Tensor } {
+  const [B, T] = dims("attentionForward", qkv, NH, HD);
+  variant ??= defaultAttentionVariant(enc.gpu, HD);
+  checkVariant(enc.gpu, variant, HD);
+  const out = Tensor.empty(enc.gpu, [B, T, NH * HD], "f32", "attention.out"); // [B, T, NH*HD]
+  const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
+  enc.dispatch({
+    kernel: FWD,
+    constants: { HD, WG: variant.wg, KT: variant.kt },
+    bindings: [qkv, out, lse],
+    params: [B, T, NH, f32(1 / Math.sqrt(HD))],
+    workgroups: [Math.ceil(T / variant.wg), NH, B],
+  });
+  return { out, lse };
+}
+
+/**
+ * Backward: the gradient with respect to the packed (post-RoPE) qkv.
+ *
+ * @param enc The encoder to record into.
+ * @param dout Gradient of the output `[B, T, NH·HD]`.
+ * @param qkv The forward's input.
+ * @param out The forward's output.
+ * @param lse The forward's `lse [B, NH, T]`.
+ * @param NH Number of heads.
+ * @param HD Head dimension.
+ * @param variant Kernel geometry (default {@linkcode defaultAttentionVariant}).
+ * @returns `dqkv [B, T, 3·NH·HD]`, a new pooled tensor (every element written).
+ * @throws {RangeError} naming the shapes when the tensors disagree.
+ *
+ * @example Back through attention, then RoPE
+ * ```ts ignore
+ * const dqkv = attentionBackward(enc, dout, qkv, out, lse, 8, 64);
+ * ropeBackward(enc, dqkv, tables, 8);
+ * ```
+ */
+export function attentionBackward(
+  enc: Encoder,
+  dout: Tensor,
+  qkv: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  NH: number,
+  HD: number,
+  variant?: AttentionVariant,
+): Tensor {
+  const [B, T] = dims("attentionBackward", qkv, NH, HD);
+  variant ??= defaultAttentionVariant(enc.gpu, HD);
+  checkVariant(enc.gpu, variant, HD);
+  const want = `${[B, T, NH * HD]}`;
+  if (`${dout.shape}` !== want || `${out.shape}` !== want || `${lse.shape}` !== `${[B, NH, T]}`) {
+    throw new RangeError(
+      `attentionBackward: dout [${dout.shape}], out [${out.shape}], lse [${lse.shape}] do not ` +
+        `match qkv [${qkv.shape}] (want dout = out = [${want}], lse = [${[B, NH, T]}])`,
+    );
+  }
+  const dqkv = Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.dqkv"); // [B, T, 3*NH*HD]
+  const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
+  const constants = { HD, WG: variant.wg, KT: variant.kt };
+  const params = [B, T, NH, f32(1 / Math.sqrt(HD))];
+  const workgroups: [number, number, number] = [Math.ceil(T / variant.wg), NH, B];
+  enc.dispatch({
+    kernel: BWD_DQ,
+    constants,
+    bindings: [qkv, out, dout, lse, delta, dqkv],
+    params,
+    workgroups,
+  });
+  enc.dispatch({
+    kernel: BWD_DKV,
+    constants,
+    bindings: [qkv, dout, lse, delta, dqkv],
+    params,
+    workgroups,
+  });
+  enc.releaseAfterSubmit(delta);
+  return dqkv;
+}

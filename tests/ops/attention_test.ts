@@ -1,0 +1,179 @@
+// Attention forward/backward against the float64 reference (itself checked by finite
+// differences) for every geometry variant on ragged shapes, with scores large enough to overflow
+// exp without the running max, plus the golden config (T 81, 4 heads of 16) on real activations.
+import {
+  attentionBackward,
+  attentionForward,
+  type AttentionVariant,
+} from "../../lib/ops/attention.ts";
+import { ropeForward, ropeTables } from "../../lib/ops/rope.ts";
+import { rmsnormForward } from "../../lib/ops/rmsnorm.ts";
+import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
+import { Tensor } from "../../lib/gpu/tensor.ts";
+import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
+import { attentionBackwardRef, attentionRef } from "../ref/attention.ts";
+import { ropeRef, ropeTablesRef } from "../ref/rope.ts";
+import { rmsnormRef } from "../ref/rmsnorm.ts";
+import { assertClose, gpuTest, maxRelError, randomArray } from "../_helpers.ts";
+import { assertEquals, assertLess, assertThrows } from "@std/assert";
+
+// No tiles (llvmpipe default), 64-row tiles (GPU default), tiles not dividing T or WG, tiles
+// longer than the workgroup.
+const VARIANTS: AttentionVariant[] = [
+  { wg: 32, kt: 0 },
+  { wg: 64, kt: 64 },
+  { wg: 16, kt: 5 },
+  { wg: 8, kt: 24 },
+];
+// [B, T, NH, HD]; every head dimension compiles its own pipelines (seconds on llvmpipe), so the
+// odd variants run on the HD = 8 shapes only.
+const SHAPES = [[1, 1, 1, 2], [2, 7, 3, 8], [1, 17, 1, 16], [2, 17, 3, 2], [1, 70, 2, 8]];
+const HD8 = SHAPES.filter((s) => s[3] === 8);
+
+function absMax(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+Deno.test("attention reference: backward matches central differences (float64)", () => {
+  const B = 2, T = 3, NH = 2, HD = 2, n = B * T * 3 * NH * HD;
+  const qkv = Array.from(randomArray(21, n, -2, 2)), w = Array.from(randomArray(22, n / 3));
+  const loss = (x: number[]) =>
+    attentionRef(x, B, T, NH, HD).out.reduce((s, v, i) => s + v * w[i], 0);
+  const g = attentionBackwardRef(w, qkv, B, T, NH, HD);
+  const h = 1e-6;
+  for (let i = 0; i < n; i++) {
+    const xp = [...qkv], xm = [...qkv];
+    xp[i] += h;
+    xm[i] -= h;
+    const fd = (loss(xp) - loss(xm)) / (2 * h);
+    assertLess(Math.abs(fd - g[i]), 1e-8, `dqkv[${i}]: fd ${fd} vs ${g[i]}`);
+  }
+  // lse is the log of the softmax denominator: check one row directly.
+  const { lse } = attentionRef(qkv, B, T, NH, HD);
+  let sum = 0;
+  for (let j = 0; j < T; j++) {
+    sum += Math.exp((qkv[0] * qkv[j * 12 + 4] + qkv[1] * qkv[j * 12 + 5]) / Math.sqrt(2));
+  }
+  assertLess(Math.abs(lse[0] - Math.log(sum)), 1e-12);
+});
+
+async function check(
+  gpu: Parameters<Parameters<typeof gpuTest>[1]>[0],
+  [B, T, NH, HD]: number[],
+  v: AttentionVariant,
+  range: number,
+): Promise<void> {
+  const n = B * T * 3 * NH * HD;
+  const qkv = randomArray(n + v.wg, n, -range, range), dout = randomArray(n + 1, n / 3);
+  const tq = upload(gpu, qkv, [B, T, 3 * NH * HD], "f32", "qkv");
+  const tdo = upload(gpu, dout, [B, T, NH * HD], "f32", "dout");
+  const enc = new Encoder(gpu);
+  const { out, lse } = attentionForward(enc, tq, NH, HD, v);
+  const dqkv = attentionBackward(enc, tdo, tq, out, lse, NH, HD, v);
+  enc.submit();
+  const [go, gl, gd] = await readTensors(gpu, [out, lse, dqkv]);
+  const ref = attentionRef(qkv, B, T, NH, HD);
+  const dref = attentionBackwardRef(dout, qkv, B, T, NH, HD);
+  const label = `wg=${v.wg} kt=${v.kt} B=${B} T=${T} NH=${NH} HD=${HD} range=${range}`;
+  // Scores are f32: an error of a few ulp(max|s|) in s_ij is a relative error of that size in
+  // every exp(s_ij − lse_i), on top of ~1e-6 from f32 exp and T-term sums; max|s| is about
+  // range²·sqrt(HD). Measured: 5e-7 at range 1, 5e-5 at range 20 (max|s| ~1100).
+  const sUlp = 1.2e-7 * range * range * Math.sqrt(HD);
+  const fwdTol = 2e-6 + sUlp;
+  assertClose(go, ref.out, { atol: fwdTol * absMax(ref.out), rtol: fwdTol, label: `out ${label}` });
+  assertClose(gl, ref.lse, { atol: 1e-6 + 2 * sUlp, rtol: 1e-6, label: `lse ${label}` });
+  // The backward subtracts D_i from dP_ij and sums T such terms: judge it against the largest
+  // gradient, not elementwise (small entries are differences of large ones).
+  const err = maxRelError(gd, dref);
+  assertLess(err, 4e-6 + 2 * sUlp, `dqkv ${label}: max rel error ${err}`);
+  for (const t of [tq, tdo, out, lse, dqkv]) t.release();
+}
+
+gpuTest("attention: forward and backward match float64 for every variant", async (gpu) => {
+  const before = gpu.pool.stats().inUseBuffers;
+  for (const [k, v] of VARIANTS.entries()) {
+    for (const shape of k < 2 ? SHAPES : HD8) await check(gpu, shape, v, 1);
+  }
+  assertEquals(gpu.pool.stats().inUseBuffers, before);
+});
+
+gpuTest("attention: head dimension 64 (HD_MAX) and huge scores stay finite", async (gpu) => {
+  for (const v of [VARIANTS[0], { wg: 64, kt: 32 }]) {
+    await check(gpu, [1, 9, 2, 64], v, 1);
+    // Scores up to ~1100: exp overflows f32 without the running max.
+    await check(gpu, [2, 17, 1, 8], v, 20);
+  }
+});
+
+gpuTest("attention: mismatched shapes name the op and shapes", (gpu) => {
+  const qkv = Tensor.empty(gpu, [2, 5, 48], "f32", "qkv");
+  const out = Tensor.empty(gpu, [2, 5, 16], "f32", "out");
+  const lse = Tensor.empty(gpu, [2, 2, 4], "f32", "lse");
+  const enc = new Encoder(gpu);
+  assertThrows(
+    () => attentionForward(enc, qkv, 3, 8),
+    RangeError,
+    "attentionForward: qkv [2,5,48] does not fit NH=3, HD=8 (want [B, T, 72], 1 <= HD <= 64)",
+  );
+  assertThrows(() => attentionForward(enc, qkv, 1, 17), RangeError, "HD=17");
+  assertThrows(
+    () => attentionBackward(enc, out, qkv, out, lse, 2, 8),
+    RangeError,
+    "attentionBackward: dout [2,5,16], out [2,5,16], lse [2,2,4] do not match qkv [2,5,48] " +
+      "(want dout = out = [2,5,16], lse = [2,2,5])",
+  );
+  assertThrows(
+    () => attentionForward(enc, qkv, 2, 8, { wg: 32, kt: 1 << 20 }),
+    RangeError,
+    "variant wg=32 kt=1048576 does not fit the device",
+  );
+  for (const t of [qkv, out, lse]) t.release();
+});
+
+const GOLDEN = new URL("../../../shared/golden/hrm-a/", import.meta.url);
+
+gpuTest("attention: golden hrm-a config (T 81, 4 heads of 16) on real activations", async (gpu) => {
+  let trace, weights;
+  try {
+    trace = await readSafetensors(`${GOLDEN.pathname}eval_trace.safetensors`);
+    weights = await readSafetensors(`${GOLDEN.pathname}weights.safetensors`);
+  } catch (e) {
+    console.warn(`golden check skipped: ${GOLDEN.pathname} unreadable (${(e as Error).message})`);
+    return;
+  }
+  // The first L_level block's attention input: z_L (L_init broadcast) + z_H (H_init) + emb.
+  const B = 4, T = 81, D = 64, NH = 4, HD = 16, N = B * T;
+  const emb = toFloat32(trace.tensors.get("input_embeddings")!);
+  const hInit = toFloat32(weights.tensors.get("inner.H_init")!);
+  const lInit = toFloat32(weights.tensors.get("inner.L_init")!);
+  const W = toFloat32(weights.tensors.get("inner.L_level.layers.0.self_attn.qkv_proj.weight")!);
+  const x = Float64Array.from(emb, (e, i) => e + hInit[i % D] + lInit[i % D]);
+  const qkv = new Float32Array(N * 3 * D); // x · Wᵀ in float64, rounded once
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < 3 * D; o++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += x[n * D + d] * W[o * D + d];
+      qkv[n * 3 * D + o] = s;
+    }
+  }
+  const tables = ropeTables(gpu, T, HD, 10000);
+  const tq = upload(gpu, qkv, [B, T, 3 * D], "f32", "qkv");
+  const enc = new Encoder(gpu);
+  ropeForward(enc, tq, tables, NH);
+  const { out, lse } = attentionForward(enc, tq, NH, HD);
+  const { y, rstd } = rmsnormForward(enc, out.reshape([N, D]), 1e-5);
+  enc.submit();
+  const [go, gy] = await readTensors(gpu, [out, y]);
+  const rt = ropeTablesRef(T, HD, 10000);
+  const ref = attentionRef(ropeRef(qkv, B, T, NH, HD, rt.cos, rt.sin), B, T, NH, HD);
+  const err = maxRelError(go, ref.out);
+  assertLess(err, 1e-5, `golden attention out: max rel error ${err}`);
+  assertClose(gy, rmsnormRef(ref.out, N, D, 1e-5).y, {
+    atol: 2e-5,
+    rtol: 2e-5,
+    label: "golden rms(attention out)",
+  });
+  for (const t of [tq, out, lse, y, rstd, tables.cos, tables.sin]) t.release();
+});

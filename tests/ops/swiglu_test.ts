@@ -1,0 +1,63 @@
+// SwiGLU forward/backward against the float64 reference (itself checked by finite differences),
+// on ragged sizes and saturated gates.
+import { swigluBackward, swigluForward } from "../../lib/ops/swiglu.ts";
+import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
+import { Tensor } from "../../lib/gpu/tensor.ts";
+import { swigluBackwardRef, swigluRef } from "../ref/swiglu.ts";
+import { assertClose, gpuTest, randomArray } from "../_helpers.ts";
+import { assertEquals, assertLess, assertThrows } from "@std/assert";
+
+Deno.test("swiglu reference: backward matches central differences (float64)", () => {
+  const N = 3, F = 4;
+  const gu = Array.from(randomArray(31, N * 2 * F, -4, 4)), w = Array.from(randomArray(32, N * F));
+  const loss = (x: number[]) => swigluRef(x, N, F).reduce((s, v, i) => s + v * w[i], 0);
+  const g = swigluBackwardRef(w, gu, N, F);
+  const h = 1e-6;
+  for (let i = 0; i < gu.length; i++) {
+    const xp = [...gu], xm = [...gu];
+    xp[i] += h;
+    xm[i] -= h;
+    const fd = (loss(xp) - loss(xm)) / (2 * h);
+    assertLess(Math.abs(fd - g[i]), 1e-8, `dgu[${i}]: fd ${fd} vs ${g[i]}`);
+  }
+});
+
+gpuTest("swiglu: forward and backward match float64 on ragged sizes", async (gpu) => {
+  const before = gpu.pool.stats().inUseBuffers;
+  for (const [N, F, range] of [[1, 1, 3], [7, 5, 3], [33, 257, 3], [4, 9, 200]]) {
+    // range 200 saturates the sigmoid both ways (exp(±200) is 0 or +inf in f32).
+    const gu = randomArray(N * F, N * 2 * F, -range, range), dh = randomArray(F, N * F);
+    const tgu = upload(gpu, gu, [N, 2 * F]), tdh = upload(gpu, dh, [N, F]);
+    const enc = new Encoder(gpu);
+    const h = swigluForward(enc, tgu);
+    const dgu = swigluBackward(enc, tdh, tgu);
+    enc.submit();
+    const [gh, gd] = await readTensors(gpu, [h, dgu]);
+    assertEquals(h.shape, [N, F]);
+    const label = `N=${N} F=${F} range=${range}`;
+    // A handful of f32 operations on each element, exp within a few ulp: ~1e-6 relative. The
+    // absolute floor covers silu(g) for g far below 0, a tiny difference of rounded terms.
+    const tol = { atol: 1e-6, rtol: 2e-6 };
+    assertClose(gh, swigluRef(gu, N, F), { ...tol, label: `h ${label}` });
+    assertClose(gd, swigluBackwardRef(dh, gu, N, F), { ...tol, label: `dgu ${label}` });
+    for (const t of [tgu, tdh, h, dgu]) t.release();
+  }
+  assertEquals(gpu.pool.stats().inUseBuffers, before);
+});
+
+gpuTest("swiglu: mismatched shapes name the op and shapes", (gpu) => {
+  const gu = Tensor.empty(gpu, [4, 10], "f32", "gu"), odd = Tensor.empty(gpu, [4, 7], "f32", "odd");
+  const dh = Tensor.empty(gpu, [4, 6], "f32", "dh");
+  const enc = new Encoder(gpu);
+  assertThrows(
+    () => swigluBackward(enc, dh, gu),
+    RangeError,
+    "swigluBackward: dh [4,6] does not match gu [4,10] (want [4, 5])",
+  );
+  assertThrows(
+    () => swigluForward(enc, odd),
+    RangeError,
+    "swigluForward: odd [4,7] needs an even last dimension 2F",
+  );
+  for (const t of [gu, odd, dh]) t.release();
+});
