@@ -39,7 +39,11 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 }
 
 /** Asserts `Object.is`-style strict equality (as std `assertStrictEquals`). */
-export function assertStrictEquals<T>(actual: unknown, expected: T, msg?: string): asserts actual is T {
+export function assertStrictEquals<T>(
+  actual: unknown,
+  expected: T,
+  msg?: string,
+): asserts actual is T {
   if (!Object.is(actual, expected)) {
     throw new AssertionError(
       msg ?? `Values are not strictly equal: ${String(actual)} !== ${String(expected)}`,
@@ -62,7 +66,8 @@ export function assertAlmostEquals(
   const delta = Math.abs(expected - actual);
   if (!(delta <= tol)) {
     throw new AssertionError(
-      msg ?? `Expected actual: "${actual}" to be close to "${expected}": delta "${delta}" is greater than "${tol}"`,
+      msg ??
+        `Expected actual: "${actual}" to be close to "${expected}": delta "${delta}" is greater than "${tol}"`,
     );
   }
 }
@@ -133,9 +138,10 @@ export async function assertRejects<E extends Error = Error>(
 function checkError<E>(e: unknown, C?: Ctor<E>, includes?: string, msg?: string): void {
   if (C && !(e instanceof C)) {
     throw new AssertionError(
-      msg ?? `Expected error to be instance of "${C.name}", but was "${(e as Error)?.name}": ${
-        (e as Error)?.message
-      }`,
+      msg ??
+        `Expected error to be instance of "${C.name}", but was "${(e as Error)?.name}": ${
+          (e as Error)?.message
+        }`,
     );
   }
   if (includes !== undefined && !String((e as Error)?.message).includes(includes)) {

@@ -122,7 +122,7 @@ export function parseArgs(args: readonly string[], options: ParseOptions = {}): 
   }
   for (const b of booleans) if (!(b in out)) out[b] = false;
   for (const [target, aliases] of aliasesOf) {
-    if (target in out) for (const a of aliases) out[a] = out[target];
+    if (target in out) { for (const a of aliases) out[a] = out[target]; }
   }
   if (options["--"]) out["--"] = rest;
   else out._.push(...rest);
