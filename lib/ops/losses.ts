@@ -77,8 +77,8 @@ export interface LmLossResult {
  * @param labels i32 labels, -100 = ignore // [B, S]
  * @param opts Loss type, gradient scale and whether to compute the gradient.
  * @returns New pooled tensors (see {@linkcode LmLossResult}).
- * @throws {RangeError} naming the op and shapes when logits are not 3-D, labels do not match
- * `[B, S]`, or labels are not i32.
+ * @throws {RangeError} naming the op and shapes when logits are not 3-D f32, labels do not
+ * match `[B, S]`, or labels are not i32.
  *
  * @example Training step loss
  * ```ts ignore
@@ -103,6 +103,9 @@ export function lmLoss(
       `lmLoss: labels ${labels.label} [${labels.shape}] do not match logits [${logits.shape}] ` +
         `([B, S] for [B, S, V])`,
     );
+  }
+  if (logits.dtype !== "f32") {
+    throw new RangeError(`lmLoss: logits ${logits.label} [${logits.shape}] must be f32`);
   }
   if (labels.dtype !== "i32") {
     throw new RangeError(`lmLoss: labels ${labels.label} [${labels.shape}] must be i32`);
