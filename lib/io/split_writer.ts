@@ -208,8 +208,11 @@ export class SplitWriter {
       // Readers see a split only through dataset.json: drop the old one first, publish it last.
       await Deno.remove(join(this.#splitDir, "dataset.json")).catch(ignoreNotFound);
       for (const f of [...FIELDS.map((x) => `all__${x}.npy`), "dataset.json"]) {
-        await Deno.rename(stage(f), join(this.#splitDir, f));
-        published.push(join(this.#splitDir, f));
+        const target = join(this.#splitDir, f);
+        await Deno.rename(stage(f), target).catch((e) => {
+          throw fsError(target, e);
+        });
+        published.push(target);
       }
       await Deno.remove(this.#staging, { recursive: true });
       this.#state = "done";

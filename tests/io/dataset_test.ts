@@ -461,7 +461,8 @@ Deno.test("SplitWriter publishes nothing when finish fails, and abort cleans up"
     await Deno.mkdir(join(dir, "train", "all__labels.npy"));
     const w = new SplitWriter(dir, "train", { seq_len: 1, vocab_size: 2 });
     await w.addGroup([{ puzzle_identifier: 0, examples: [ex] }]);
-    await assertRejects(() => w.finish({ num_puzzle_identifiers: 1 }), HrmError);
+    const e = await assertRejects(() => w.finish({ num_puzzle_identifiers: 1 }), HrmError);
+    assertEquals(e.message, `${join(dir, "train", "all__labels.npy")}: is a directory`);
     // No new file under a final name, no staging left, and no dataset.json to mislead a reader.
     assertEquals(await listDir(join(dir, "train")), [
       "all__group_indices.npy",
