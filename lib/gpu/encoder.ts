@@ -49,6 +49,7 @@ export interface Dispatch {
 }
 
 const SLOT_BYTES = 256;
+const DEBUG = Boolean(Deno.env.get("HRM_GPU_DEBUG"));
 const MAX_PARAMS = SLOT_BYTES / 4;
 
 /**
@@ -100,6 +101,7 @@ export class Encoder {
       throw new RangeError(`${name}: workgroups [${x},${y},${z}] exceed the limit ${limit}`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    checkAliasing(name, d.bindings);
     const pipeline = this.gpu.pipelines.get(d.kernel, d.constants);
     const entries: GPUBindGroupEntry[] = d.bindings.map((t, i) => ({
       binding: i,
@@ -126,6 +128,10 @@ export class Encoder {
         } else if ("f32" in p) f[i] = p.f32;
         else s[i] = p.i32;
       });
+    }
+    if (DEBUG) {
+      this.#debugDispatch(name, pipeline, entries, slot, [x, y, z]);
+      return;
     }
     // The uniform buffer's size is known only at submit, so dispatches with params are recorded
     // then; the order of all commands is kept by deferring everything after the first one.
@@ -168,6 +174,50 @@ export class Encoder {
     this.#pendingUniform = [];
   }
 
+  // HRM_GPU_DEBUG=1: every dispatch is its own submit inside an error scope, so a validation
+  // error names its kernel (wgpu reports dispatch errors per command buffer, without it).
+  #debugDispatch(
+    name: string,
+    pipeline: GPUComputePipeline,
+    entries: GPUBindGroupEntry[],
+    slot: number,
+    wg: readonly [number, number, number],
+  ): void {
+    this.#endPass();
+    const dev = this.gpu.device;
+    dev.pushErrorScope("validation");
+    dev.pushErrorScope("out-of-memory");
+    let uniform: GPUBuffer | undefined;
+    if (slot >= 0) {
+      uniform = dev.createBuffer({
+        size: SLOT_BYTES,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      dev.queue.writeBuffer(uniform, 0, this.#arena, slot * SLOT_BYTES, SLOT_BYTES);
+      entries = [...entries, { binding: entries.length, resource: { buffer: uniform } }];
+    }
+    dev.queue.submit([this.#encoder.finish()]);
+    this.#encoder = dev.createCommandEncoder();
+    const bg = dev.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+      label: name,
+    });
+    const pass = this.#encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
+    pass.end();
+    dev.queue.submit([this.#encoder.finish()]);
+    this.#encoder = dev.createCommandEncoder();
+    for (let i = 0; i < 2; i++) {
+      dev.popErrorScope().then((e) => {
+        if (e) this.gpu.errors.push(`${name}: ${e.message}`);
+      });
+    }
+    this.dispatches++;
+  }
+
   /** Records a buffer-to-buffer copy of `src` into `dst` (same byte size). */
   copy(src: Tensor, dst: Tensor): void {
     if (src.bytes !== dst.bytes) {
@@ -207,6 +257,25 @@ export class Encoder {
     this.#uniforms = [];
     for (const t of this.#deferredRelease) t.release();
     this.#deferredRelease = [];
+  }
+}
+
+/**
+ * WebGPU rejects a dispatch that binds one buffer range as writable and again as anything else,
+ * and wgpu's message does not name the kernel; catching partial overlaps here does. (Binding the
+ * very same range twice is allowed: two read-only uses are legal.)
+ */
+function checkAliasing(name: string, bindings: readonly Tensor[]): void {
+  for (let i = 0; i < bindings.length; i++) {
+    for (let j = i + 1; j < bindings.length; j++) {
+      const a = bindings[i], b = bindings[j];
+      if (a.buffer !== b.buffer) continue;
+      const sameRange = a.offset === b.offset && a.bytes === b.bytes;
+      const overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+      if (overlap && !sameRange) {
+        throw new RangeError(`${name}: bindings ${i} (${a.label}) and ${j} (${b.label}) overlap`);
+      }
+    }
   }
 }
 

@@ -19,6 +19,11 @@ import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
 import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
 
+/** `t` viewed as a matrix of `cols` columns (linear layers take 2-D inputs). */
+function rows(t: Tensor, cols: number): Tensor {
+  return t.shape.length === 2 ? t : t.reshape([t.size / cols, cols]);
+}
+
 /** A block's weights (views into the flat parameter buffer). */
 export interface BlockWeights {
   /** `[3·NH·HD, D]` */
@@ -85,7 +90,7 @@ export function blockForward(
   save: boolean,
 ): { y: Tensor; saved?: BlockSaved } {
   const N = c.B * c.T;
-  const qkv = linearForward(enc, h0, w.qkv).reshape([c.B, c.T, 3 * c.NH * c.HD]);
+  const qkv = linearForward(enc, rows(h0, c.D), w.qkv).reshape([c.B, c.T, 3 * c.NH * c.HD]);
   if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
   const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o);
@@ -93,7 +98,7 @@ export function blockForward(
   o.release();
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, r1, c.eps);
   r1.release();
-  const gu = linearForward(enc, h1, w.gate_up);
+  const gu = linearForward(enc, rows(h1, c.D), w.gate_up);
   const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down);
   const r2 = add(enc, h1, m);
@@ -119,17 +124,17 @@ export function blockBackward(
 ): Tensor {
   const N = c.B * c.T;
   const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
-  const dact = linearBackward(enc, dr2, s.act, w.down, dw.down)!;
+  const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down)!;
   const dgu = swigluBackward(enc, dact, s.gu);
   dact.release();
-  const dh1 = linearBackward(enc, dgu, s.h1, w.gate_up, dw.gate_up)!;
+  const dh1 = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up)!;
   dgu.release();
   const dh1Total = add(enc, dh1, dr2);
   dh1.release();
   dr2.release();
   const dr1 = rmsnormBackward(enc, dh1Total, s.h1, s.rstd1);
   dh1Total.release();
-  const dattn = linearBackward(enc, dr1, s.attn.reshape([N, c.NH * c.HD]), w.o, dw.o)!;
+  const dattn = linearBackward(enc, rows(dr1, c.D), s.attn.reshape([N, c.NH * c.HD]), w.o, dw.o)!;
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
@@ -141,7 +146,13 @@ export function blockBackward(
   );
   dattn.release();
   if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
-  const dh0 = linearBackward(enc, dqkv.reshape([N, 3 * c.NH * c.HD]), s.h0, w.qkv, dw.qkv)!;
+  const dh0 = linearBackward(
+    enc,
+    dqkv.reshape([N, 3 * c.NH * c.HD]),
+    rows(s.h0, c.D),
+    w.qkv,
+    dw.qkv,
+  )!;
   dqkv.release();
   const dx = add(enc, dh0, dr1);
   dh0.release();

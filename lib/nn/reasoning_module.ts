@@ -63,8 +63,8 @@ export function levelBackward(
   for (let i = layers.length - 1; i >= 0; i--) {
     const dx = blockBackward(enc, layers[i], dLayers[i], d, s.blocks[i], c);
     if (d !== dz) d.release();
-    // Block i's input is block i-1's output, which that block's saved state holds as h2.
-    if (i > 0) s.blocks[i - 1].h2.release();
+    // Block i's output is block i+1's input; the last block's output is the new carry.
+    if (i < layers.length - 1) s.blocks[i].h2.release();
     d = dx;
   }
   s.input.release();

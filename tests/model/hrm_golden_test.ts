@@ -45,6 +45,12 @@ function assertRel(
 
 const B = get(batch.tensors, "inputs").shape[0];
 
+function toFloat32Flat(_model: Hrm): Map<string, Float32Array> {
+  const m = new Map<string, Float32Array>();
+  for (const [k, v] of weights.tensors) m.set(k, toFloat32(v));
+  return m;
+}
+
 gpuTest("golden hrm-a: eval trace per segment (logits, q, z_H, z_L) within 1e-4", async (gpu) => {
   const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
   const model = loadModel(gpu);
@@ -124,6 +130,7 @@ gpuTest(
   "golden hrm-a: one training step (losses, all grads, all updated params) within 1e-3",
   async (gpu) => {
     const step = await readSafetensors(`${DIR}train_step.safetensors`);
+    const inUse0 = gpu.pool.stats().inUseBuffers;
     const model = loadModel(gpu);
     const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
     trainer.setBatch(
