@@ -17,7 +17,8 @@ import {
 /**
  * Applies `key=value` overrides to a configuration layer and validates the result. Values are
  * parsed as YAML (`7e-5` is a number, `true` a boolean, `null` null, `[a, b]` a list, anything
- * else a string); a leading `+` (Hydra's "add key") is accepted and ignored. Keys left unset
+ * else a string), except that text keys such as `data_path` keep numbers and booleans as typed;
+ * a leading `+` (Hydra's "add key") is accepted and ignored. Keys left unset
  * keep their relation to others, so `arch.hidden_size=64` also moves an unset `puzzle_emb_ndim`.
  *
  * @param config The layer to start from: a full {@linkcode HrmConfig} or a partial one.
@@ -41,7 +42,7 @@ export function applyOverrides(
   source?: string,
 ): HrmConfig {
   const out = structuredClone(config) as Record<string, unknown>;
-  const keys = new Map(configKeys().map((k) => [k.path, k.isGroup]));
+  const keys = new Map(configKeys().map((k) => [k.path, k]));
   for (const item of overrides) {
     const eq = item.indexOf("=");
     if (eq <= 0) {
@@ -49,10 +50,12 @@ export function applyOverrides(
     }
     const key = item.slice(0, eq).trim().replace(/^\+/, "");
     const text = item.slice(eq + 1);
-    const isGroup = keys.get(key);
-    if (isGroup === undefined) throw new HrmError(source, unknownKeyMessage(key));
-    const value = parseScalar(text);
-    if (isGroup && (value === null || typeof value !== "object" || Array.isArray(value))) {
+    const spec = keys.get(key);
+    if (spec === undefined) throw new HrmError(source, unknownKeyMessage(key));
+    let value = parseScalar(text);
+    // A text key keeps the text as typed: data_path=2024 is a folder, not a number.
+    if (spec.isString && (typeof value === "number" || typeof value === "boolean")) value = text;
+    if (spec.isGroup && (value === null || typeof value !== "object" || Array.isArray(value))) {
       throw new HrmError(
         source,
         `${key}: is a group of keys, not a value; set one of them, e.g. ${firstChild(key)}=...`,

@@ -209,6 +209,8 @@ export interface ConfigKey {
   path: string;
   /** Whether the key holds a nested mapping (arch, arch.loss) rather than a value. */
   isGroup: boolean;
+  /** Whether the value is text (data_path, run_name...), so `2024` or `true` stay text. */
+  isString: boolean;
 }
 
 /**
@@ -228,7 +230,11 @@ export function configKeys(): ConfigKey[] {
   const walk = (shape: Record<string, z.ZodType>, prefix: string) => {
     for (const [k, v] of Object.entries(shape)) {
       const inner = unwrapObjectShape(v);
-      out.push({ path: prefix + k, isGroup: inner !== undefined });
+      out.push({
+        path: prefix + k,
+        isGroup: inner !== undefined,
+        isString: innerType(v) === "string",
+      });
       if (inner) walk(inner, `${prefix}${k}.`);
     }
   };
@@ -237,14 +243,25 @@ export function configKeys(): ConfigKey[] {
 }
 
 function unwrapObjectShape(s: z.ZodType): Record<string, z.ZodType> | undefined {
-  // Peel default/prefault/transform/refine wrappers down to a z.object, if there is one.
-  let cur: unknown = s;
-  for (let i = 0; i < 8 && cur; i++) {
-    const def = (cur as { _zod: { def: Record<string, unknown> } })._zod.def;
-    if (def.type === "object") return def.shape as Record<string, z.ZodType>;
-    cur = def.innerType ?? def.in;
+  const def = innermostDef(s);
+  return def.type === "object" ? def.shape as Record<string, z.ZodType> : undefined;
+}
+
+function innerType(s: z.ZodType): string {
+  return String(innermostDef(s).type);
+}
+
+function innermostDef(s: z.ZodType): Record<string, unknown> {
+  // Peel default/prefault/nullable/optional/transform/refine wrappers down to the value's type.
+  let def = (s as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  for (let i = 0; i < 8; i++) {
+    const next = (def.innerType ?? def.in) as
+      | { _zod: { def: Record<string, unknown> } }
+      | undefined;
+    if (!next) break;
+    def = next._zod.def;
   }
-  return undefined;
+  return def;
 }
 
 /**

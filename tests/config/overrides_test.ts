@@ -26,6 +26,17 @@ Deno.test("overrides set dotted keys with YAML-typed values, in order", () => {
   assertEquals(c.epochs, 20000);
 });
 
+Deno.test("text keys keep numbers and booleans as typed; null still clears them", () => {
+  const c = applyOverrides({}, ["data_path=2024", "run_name=true", "project_name=1e-4"]);
+  assertEquals([c.data_path, c.run_name, c.project_name], ["2024", "true", "1e-4"]);
+  assertEquals(applyOverrides({ run_name: "x" }, ["run_name=null"]).run_name, null);
+  assertThrows(
+    () => applyOverrides({}, ["data_path=[a]"]),
+    HrmError,
+    "data_path: expected a string",
+  );
+});
+
 Deno.test("the input layer is not modified", () => {
   const base = getPreset("tiny");
   applyOverrides(base, ["arch.hidden_size=64"]);

@@ -102,6 +102,15 @@ Deno.test("configKeys lists every reference key, groups marked", () => {
   assertEquals(keys.get("arch"), true);
   assertEquals(keys.get("arch.loss"), true);
   assertEquals(keys.get("arch.loss.loss_type"), false);
+  const strings = configKeys().filter((k) => k.isString).map((k) => k.path).sort();
+  assertEquals(strings, [
+    "arch.loss.name",
+    "arch.name",
+    "checkpoint_path",
+    "data_path",
+    "project_name",
+    "run_name",
+  ]);
   for (
     const k of [
       "data_path",
