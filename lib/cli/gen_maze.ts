@@ -10,6 +10,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
 import { generateMazeDataset } from "../../datasets/maze/generate.ts";
 import { importMazeCsv } from "../../datasets/maze/csv.ts";
+import { impossibleReason } from "../../datasets/maze/sampler.ts";
 
 /**
  * The default `--min-path` for a size: the paper's 110 moves at 30×30, otherwise scaled with the
@@ -119,6 +120,8 @@ export const genMaze: Command = {
     const train = integer(ctx, "train", 0), test = integer(ctx, "test", 0);
     const seed = integer(ctx, "seed", Number.MIN_SAFE_INTEGER);
     const workers = integer(ctx, "workers", 0);
+    const why = impossibleReason(size, minPath);
+    if (why) throw new HrmError(undefined, `gen maze: ${why}`, { exitCode: 2 });
     const abort = new AbortController();
     const onInterrupt = (): void => abort.abort();
     Deno.addSignalListener("SIGINT", onInterrupt);
