@@ -6,6 +6,7 @@
  */
 import type { Command } from "./command.ts";
 import { describeGpu, requestGpu } from "../gpu/device.ts";
+import { HrmError } from "../errors.ts";
 
 /** `hrm info`: prints the GPU adapter, its backend, fallback flag, features and limits. */
 export const info: Command = {
@@ -14,28 +15,45 @@ export const info: Command = {
   usage: "info [options]",
   description: "Without a GPU, Mesa's software adapter serves (llvmpipe via GL, or lavapipe via\n" +
     "Vulkan after `apt-get install mesa-vulkan-drivers`); DENO_WEBGPU_BACKEND=vulkan|gl picks one.",
-  flags: [{ name: "json", type: "boolean", help: "print one JSON object instead of a table" }],
+  flags: [
+    { name: "json", type: "boolean", help: "print one JSON object instead of a table" },
+    {
+      name: "require-gpu",
+      type: "boolean",
+      help: "exit 1 if the adapter is a software fallback (for scripts on GPU machines)",
+    },
+  ],
   async run(ctx): Promise<void> {
     const d = describeGpu(await requestGpu());
-    if (ctx.flags.json) {
-      console.log(JSON.stringify(d, null, 2));
-      return;
+    if (ctx.flags.json) console.log(JSON.stringify(d, null, 2));
+    else printTable(d);
+    if (ctx.flags["require-gpu"] && d.isFallbackAdapter) {
+      throw new HrmError(
+        undefined,
+        `the adapter is a software fallback (${d.adapter.description}): install the GPU's ` +
+          "Vulkan driver (Deno falls back to Mesa silently when its ICD is missing) or check " +
+          "DENO_WEBGPU_BACKEND",
+      );
     }
-    const rows: [string, string][] = [
-      ...Object.entries(d.adapter).map(([k, v]): [string, string] => [k, v || "(not reported)"]),
-      ["backend", d.backend],
-      [
-        "fallback",
-        d.isFallbackAdapter
-          ? "yes: a software adapter, expect ~10 GFLOP/s; use the *-cpu presets"
-          : "no",
-      ],
-      ["features", d.features.join(", ") || "(none)"],
-    ];
-    const limits = Object.entries(d.limits);
-    const width = Math.max(...rows.map(([k]) => k.length), ...limits.map(([k]) => k.length + 2));
-    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-    console.log("limits");
-    for (const [k, v] of limits) console.log(`  ${k.padEnd(width - 2)}  ${v}`);
   },
 };
+
+/** Prints the adapter as an aligned table. */
+function printTable(d: ReturnType<typeof describeGpu>): void {
+  const rows: [string, string][] = [
+    ...Object.entries(d.adapter).map(([k, v]): [string, string] => [k, v || "(not reported)"]),
+    ["backend", d.backend],
+    [
+      "fallback",
+      d.isFallbackAdapter
+        ? "yes: a software adapter, expect ~10 GFLOP/s; use the *-cpu presets"
+        : "no",
+    ],
+    ["features", d.features.join(", ") || "(none)"],
+  ];
+  const limits = Object.entries(d.limits);
+  const width = Math.max(...rows.map(([k]) => k.length), ...limits.map(([k]) => k.length + 2));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  console.log("limits");
+  for (const [k, v] of limits) console.log(`  ${k.padEnd(width - 2)}  ${v}`);
+}

@@ -36,3 +36,21 @@ Deno.test("hrm info without an adapter: an HrmError saying how to get one, exit 
   assertStringIncludes(line, "mesa-vulkan-drivers");
   assert(!r.stderr.includes("    at "), r.stderr);
 });
+
+Deno.test("hrm info --json describes the adapter; --require-gpu fails on a software one", async () => {
+  const r = await hrm(["info", "--json"]);
+  if (r.code !== 0) {
+    console.log("info test: no WebGPU adapter here, only the error path was checked");
+    assertStringIncludes(r.stderr, "No WebGPU adapter");
+    return;
+  }
+  const d = JSON.parse(r.stdout);
+  assertEquals(typeof d.adapter.description, "string");
+  assertEquals(typeof d.isFallbackAdapter, "boolean");
+  assert(d.limits.maxStorageBufferBindingSize > 0);
+  const strict = await hrm(["info", "--json", "--require-gpu"]);
+  assertEquals(strict.code, d.isFallbackAdapter ? 1 : 0, strict.stderr);
+  if (d.isFallbackAdapter) {
+    assertStringIncludes(strict.stderr, "hrm: the adapter is a software fallback");
+  }
+});
