@@ -85,6 +85,8 @@ const result = {
   date: new Date().toISOString(),
   deno: Deno.version.deno,
   cores: navigator.hardwareConcurrency,
+  // Timings are wall-clock: a busy machine (load above the core count) slows every row.
+  load_average_1min: Deno.loadavg()[0],
   source: hasShared ? "shared/arc ARC-AGI-1 + ConceptARC/corpus" : "test fixtures",
   sample_tasks: sample.length,
   aug,
@@ -97,7 +99,8 @@ const result = {
   projected_full_arc1_variants: Math.round(projectedVariants),
 };
 console.log(
-  `ARC build, ${sample.length} of ${tasks.length} tasks (every ${every}th), aug ${aug}, ${result.cores} cores`,
+  `ARC build, ${sample.length} of ${tasks.length} tasks (every ${every}th), aug ${aug}, ` +
+    `${result.cores} cores, load average ${result.load_average_1min.toFixed(1)}`,
 );
 console.log("| what | variants | s | variants/s | MB/s | projected ARC-1 (960 tasks) |");
 console.log("|---|---|---|---|---|---|");
