@@ -62,5 +62,5 @@ Deno.test("runArcTasks surfaces a worker failure", async () => {
     for await (const _ of runArcTasks([broken], { aug: 1, seed: 1, workers: 1 })) {
       // drain
     }
-  }, Error);
+  }, Error, "ARC worker failed on task 00576224");
 });
