@@ -50,6 +50,20 @@ export interface Dispatch {
 
 const SLOT_BYTES = 256;
 const DEBUG = Boolean(Deno.env.get("HRM_GPU_DEBUG"));
+const PROFILE = Boolean(Deno.env.get("HRM_GPU_PROFILE"));
+const profiles = new WeakMap<Gpu, Map<string, { count: number; ms: number }>>();
+const pendingProfiles: Promise<void>[] = [];
+
+/**
+ * GPU time per kernel gathered under `HRM_GPU_PROFILE=1` (timestamp queries around every
+ * dispatch), after waiting for outstanding readbacks.
+ *
+ * @returns Kernel label → dispatch count and total milliseconds.
+ */
+export async function gpuProfile(gpu: Gpu): Promise<Map<string, { count: number; ms: number }>> {
+  await Promise.all(pendingProfiles.splice(0));
+  return profiles.get(gpu) ?? new Map();
+}
 const MAX_PARAMS = SLOT_BYTES / 4;
 
 /**
@@ -80,6 +94,7 @@ export class Encoder {
     label: string;
   }[] = [];
   #deferredRelease: Tensor[] = [];
+  #profileReads: { read: GPUBuffer; labels: string[] }[] = [];
   /** Dispatches recorded so far. */
   dispatches = 0;
 
@@ -157,6 +172,10 @@ export class Encoder {
       this.#uniforms.push({ buffer: uniform, first, count });
       this.#flushedSlots = this.#slots;
     }
+    if (PROFILE) {
+      this.#profileDispatches(uniform, first);
+      return;
+    }
     const pass = this.#pass ??= this.#encoder.beginComputePass();
     for (const p of this.#pendingUniform) {
       const entries = p.slot < 0 ? p.entries : [
@@ -218,6 +237,48 @@ export class Encoder {
     this.dispatches++;
   }
 
+  // HRM_GPU_PROFILE=1: each dispatch gets its own pass with timestamps, summed per kernel into
+  // gpuProfile(gpu) after submit (readback is asynchronous; await flushProfile(gpu)).
+  #profileDispatches(uniform: GPUBuffer | undefined, first: number): void {
+    const dev = this.gpu.device;
+    const n = this.#pendingUniform.length;
+    const qs = dev.createQuerySet({ type: "timestamp", count: 2 * n });
+    this.#pendingUniform.forEach((p, i) => {
+      const entries = p.slot < 0 ? p.entries : [
+        ...p.entries,
+        {
+          binding: p.entries.length,
+          resource: { buffer: uniform!, offset: (p.slot - first) * SLOT_BYTES, size: SLOT_BYTES },
+        },
+      ];
+      const bg = dev.createBindGroup({ layout: p.layout, entries, label: p.label });
+      const pass = this.#encoder.beginComputePass({
+        timestampWrites: {
+          querySet: qs,
+          beginningOfPassWriteIndex: 2 * i,
+          endOfPassWriteIndex: 2 * i + 1,
+        },
+      });
+      pass.setPipeline(p.pipeline);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
+      pass.end();
+    });
+    const resolved = dev.createBuffer({
+      size: 16 * n,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const read = dev.createBuffer({
+      size: 16 * n,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.#encoder.resolveQuerySet(qs, 0, 2 * n, resolved, 0);
+    this.#encoder.copyBufferToBuffer(resolved, 0, read, 0, 16 * n);
+    const labels = this.#pendingUniform.map((p) => p.label);
+    this.#profileReads.push({ read, labels });
+    this.#pendingUniform = [];
+  }
+
   /** Records a buffer-to-buffer copy of `src` into `dst` (same byte size). */
   copy(src: Tensor, dst: Tensor): void {
     if (src.bytes !== dst.bytes) {
@@ -252,6 +313,24 @@ export class Encoder {
       q.writeBuffer(u.buffer, 0, this.#arena, u.first * SLOT_BYTES, u.count * SLOT_BYTES);
     }
     q.submit([this.#encoder.finish()]);
+    for (const { read, labels } of this.#profileReads) {
+      const stats = profiles.get(this.gpu) ?? new Map<string, { count: number; ms: number }>();
+      profiles.set(this.gpu, stats);
+      pendingProfiles.push(
+        read.mapAsync(GPUMapMode.READ).then(() => {
+          const t = new BigUint64Array(read.getMappedRange());
+          labels.forEach((l, i) => {
+            const e = stats.get(l) ?? { count: 0, ms: 0 };
+            e.count++;
+            e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+            stats.set(l, e);
+          });
+          read.unmap();
+          read.destroy();
+        }),
+      );
+    }
+    this.#profileReads = [];
     // Safe to reuse at once: later writes to these buffers are queued after this submit.
     for (const u of this.#uniforms) this.gpu.uniforms.release(u.buffer);
     this.#uniforms = [];
