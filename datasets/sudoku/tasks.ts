@@ -1,0 +1,116 @@
+/**
+ * Units of generation work, identical whether run inline or in a worker: a task is plain data
+ * (kind, seed, split, index) and its puzzles depend only on that data, so a dataset is the same
+ * for any number of workers.
+ *
+ * - easy: a batch of random minimal puzzles (the easy ~27% of Sudoku-Extreme).
+ * - hard: one local-search pool (hard_pool.ts) run from fresh random minimal puzzles; it emits
+ *   accepted candidates once they are hard enough, at most {@linkcode HARD_PER_POOL}, so many
+ *   independent pools give diversity.
+ *
+ * Each emitted puzzle gets a random symmetry and is rated once as stored (rating.ts).
+ *
+ * @module
+ */
+import { Rng } from "../rng.ts";
+import { applySymmetry, randomSymmetry } from "./augment.ts";
+import type { SudokuCsvRow } from "./csv.ts";
+import { randomMinimalPuzzle } from "./generate.ts";
+import { HardPool } from "./hard_pool.ts";
+import { rateSudoku } from "./rating.ts";
+import type { SudokuSolver } from "./solver.ts";
+
+/** Puzzles per easy task (amortizes worker messages). */
+export const EASY_BATCH = 16;
+/** Most puzzles one hard pool contributes (they are near neighbours of each other). */
+export const HARD_PER_POOL = 8;
+/** Steps after which a hard pool gives up (it emits what it has). */
+export const HARD_MAX_STEPS = 20_000;
+/** Pool members' geometric-mean guesses must reach this before a candidate may be emitted. */
+export const HARD_EMIT_GEO = 8;
+/** Lowest stored rating of an emitted hard puzzle. */
+export const HARD_MIN_RATING = 10;
+
+/** One unit of work. */
+export interface TaskSpec {
+  /** Which generator. */
+  kind: "easy" | "hard";
+  /** The dataset seed. */
+  seed: number;
+  /** Train and test draw from disjoint seeds. */
+  split: "train" | "test";
+  /** Task number within (seed, split, kind). */
+  index: number;
+  /** Emit only puzzles rated at least this. */
+  minRating: number;
+}
+
+/** Names written to the CSV `source` column. */
+export const SOURCES = { easy: "hrm_easy_minimal", hard: "hrm_hard_pool" } as const;
+
+/**
+ * Runs one task.
+ *
+ * @param spec The task.
+ * @param solver A solver owned by the caller's thread.
+ * @returns Puzzles with unique solutions, each already permuted and rated.
+ *
+ * @example Deterministic
+ * ```ts
+ * import { SudokuSolver } from "./solver.ts";
+ * import { runTask } from "./tasks.ts";
+ * const spec = { kind: "easy", seed: 1, split: "train", index: 0, minRating: 0 } as const;
+ * const a = runTask(spec, new SudokuSolver()), b = runTask(spec, new SudokuSolver());
+ * if (a[0].puzzle.join() !== b[0].puzzle.join()) throw new Error();
+ * ```
+ */
+export function runTask(spec: TaskSpec, solver: SudokuSolver): SudokuCsvRow[] {
+  const rng = new Rng(`sudoku/${spec.seed}/${spec.split}/${spec.kind}/${spec.index}`);
+  return spec.kind === "easy"
+    ? easyTask(rng, solver, spec.minRating)
+    : hardTask(rng, solver, spec.minRating);
+}
+
+function store(
+  rng: Rng,
+  solver: SudokuSolver,
+  puzzle: Uint8Array,
+  solution: Uint8Array,
+  source: string,
+): SudokuCsvRow {
+  // Every stored puzzle is re-proven unique, whatever produced it.
+  if (solver.solve(puzzle, 2) !== 1) {
+    throw new Error("generated a puzzle without a unique solution");
+  }
+  const sym = randomSymmetry(rng);
+  const p = applySymmetry(sym, puzzle);
+  return {
+    source,
+    puzzle: p,
+    solution: applySymmetry(sym, solution),
+    rating: rateSudoku(solver, p),
+  };
+}
+
+function easyTask(rng: Rng, solver: SudokuSolver, minRating: number): SudokuCsvRow[] {
+  const out: SudokuCsvRow[] = [];
+  while (out.length < EASY_BATCH) {
+    const { puzzle, solution } = randomMinimalPuzzle(rng, solver);
+    const row = store(rng, solver, puzzle, solution, SOURCES.easy);
+    if (row.rating >= minRating) out.push(row);
+  }
+  return out;
+}
+
+function hardTask(rng: Rng, solver: SudokuSolver, minRating: number): SudokuCsvRow[] {
+  const pool = new HardPool(rng, solver);
+  const out: SudokuCsvRow[] = [];
+  const floor = Math.max(minRating, HARD_MIN_RATING);
+  while (out.length < HARD_PER_POOL && pool.steps < HARD_MAX_STEPS) {
+    const cand = pool.step();
+    if (cand === undefined || cand.geoGuesses < HARD_EMIT_GEO) continue;
+    const row = store(rng, solver, cand.puzzle, cand.solution, SOURCES.hard);
+    if (row.rating >= floor) out.push(row);
+  }
+  return out;
+}
