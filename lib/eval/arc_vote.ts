@@ -127,108 +127,167 @@ export interface ArcVoteOptions {
  * ```
  */
 export function arcVote(
-  preds: Predictions,
+  preds: ArcVoteBatch,
   variants: ArcVariants,
   opts: ArcVoteOptions = {},
 ): ArcVoteResult {
-  const ks = [...(opts.ks ?? ARC_PASS_KS)].sort((a, b) => a - b);
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
-    throw new RangeError(`arcVote: K must be positive integers, got ${JSON.stringify(ks)}`);
-  }
-  const keep = Math.max(2, opts.keep ?? ks[ks.length - 1]);
-  const S = ARC_SEQ_LEN;
-  const N = preds.puzzle_identifiers.length;
-  if (preds.inputs.length !== N * S || preds.preds.length !== N * S) {
-    throw new HrmError(
-      ARC_VARIANTS_FILE,
-      `predictions are not ARC sequences: ${N} examples with ${preds.inputs.length} input tokens`,
-    );
-  }
-  // Per task and test input: grid key -> [votes, sum of q], in order of first appearance.
-  const pools = variants.tasks.map((t) =>
-    t.test_inputs.map(() => new Map<string, [number, number]>())
-  );
-  const inputKeys = variants.tasks.map((t) => t.test_inputs.map(rowsKey));
-  let puzzle = 0, j = 0, examples = 0;
-  for (let e = 0; e < N; e++) {
-    const id = preds.puzzle_identifiers[e];
-    if (id === 0) continue;
-    const p = variants.puzzles[puzzle];
-    const where = `example ${e}`;
-    if (p === undefined) {
-      throw new HrmError(
-        ARC_VARIANTS_FILE,
-        `${where} is past the ${variants.puzzles.length} test puzzles listed: ` +
-          "predictions of another dataset?",
-      );
-    }
-    if (id !== p.puzzle_identifier) {
-      throw new HrmError(
-        ARC_VARIANTS_FILE,
-        `${where} has puzzle identifier ${id}, test puzzle ${puzzle} is ${p.puzzle_identifier}: ` +
-          "predictions of another dataset or a rebuilt one?",
-      );
-    }
-    const task = variants.tasks[p.task];
-    const row = (a: Int32Array) => a.subarray(e * S, (e + 1) * S);
-    if (gridKey(invertVariant(cropTokens(row(preds.inputs)), p)) !== inputKeys[p.task][j]) {
-      throw new HrmError(
-        ARC_VARIANTS_FILE,
-        `${where} does not invert to test input ${j} of task ${task.name}: ` +
-          "predictions of another dataset or a rebuilt one?",
-      );
-    }
-    const key = gridKey(invertVariant(cropTokens(row(preds.preds)), p));
-    const q = 1 / (1 + Math.exp(-preds.q_halt_logits[e]));
-    const pool = pools[p.task][j];
-    const stats = pool.get(key);
-    if (stats) (stats[0]++, stats[1] += q);
-    else pool.set(key, [1, q]);
-    examples++;
-    if (++j === task.test_inputs.length) (puzzle++, j = 0);
-  }
-
-  const tasks = variants.tasks.map((t, ti): ArcTaskVote => {
-    const tests = t.test_inputs.map((_, jj): ArcTestVote => {
-      const pool = pools[ti][jj];
-      // Stable sort: full ties keep the order of first appearance, as Python's sorted does.
-      const ranked = [...pool].map(([key, [votes, sumQ]]) => ({ key, votes, mean_q: sumQ / votes }))
-        .sort((a, b) => b.votes - a.votes || b.mean_q - a.mean_q);
-      const answer = t.test_outputs[jj];
-      const answerKey = answer ? rowsKey(answer) : undefined;
-      const at = ranked.findIndex((c) => c.key === answerKey);
-      return {
-        predictions: ranked.reduce((n, c) => n + c.votes, 0),
-        candidates: ranked.slice(0, keep).map((c) => ({
-          grid: keyRows(c.key),
-          votes: c.votes,
-          mean_q: c.mean_q,
-        })),
-        distinct: ranked.length,
-        rank: at + 1,
-      };
-    });
-    return { name: t.name, tests, known: t.test_outputs.every((o) => o !== null) };
-  });
-
-  const scored = tasks.filter((t) => t.known && t.tests.some((v) => v.predictions > 0));
-  const denominator = Math.max(1, scored.length);
-  const within = (v: ArcTestVote, k: number) => v.rank >= 1 && v.rank <= k;
-  return {
-    ks,
-    tasks,
-    pass: ks.map((k) =>
-      scored.filter((t) => t.tests.every((v) => within(v, k))).length / denominator
-    ),
-    pass_fractional: ks.map((k) =>
-      scored.reduce((s, t) => s + t.tests.filter((v) => within(v, k)).length / t.tests.length, 0) /
-      denominator
-    ),
-    tasks_scored: scored.length,
-    examples,
-  };
+  const voter = new ArcVoter(variants, opts);
+  voter.add(preds);
+  return voter.result();
 }
 
+/** The columns of {@linkcode Predictions} that voting reads. */
+export type ArcVoteBatch = Pick<
+  Predictions,
+  "inputs" | "preds" | "puzzle_identifiers" | "q_halt_logits"
+>;
+
+/**
+ * {@linkcode arcVote} in pieces: feed consecutive batches of predictions in test-split order,
+ * then take the result. Memory grows with the distinct grids per test input, not with the
+ * examples, so a full ARC test split (~386k examples) need not be held at once.
+ *
+ * @example Two batches give the same vote as one
+ * ```ts ignore
+ * const voter = new ArcVoter(variants);
+ * for (const batch of batches) voter.add(batch);
+ * const result = voter.result();
+ * ```
+ */
+export class ArcVoter {
+  readonly #variants: ArcVariants;
+  readonly #ks: number[];
+  readonly #keep: number;
+  /** Per task and test input: grid key -> [votes, sum of q], in order of first appearance. */
+  readonly #pools: Map<string, [number, number]>[][];
+  readonly #inputKeys: string[][];
+  #puzzle = 0;
+  #j = 0;
+  #seen = 0;
+  #examples = 0;
+
+  /**
+   * @param variants The dataset's arc_variants.json ({@linkcode readArcVariants}).
+   * @param opts See {@linkcode ArcVoteOptions}.
+   * @throws {RangeError} When a K is not a positive integer.
+   */
+  constructor(variants: ArcVariants, opts: ArcVoteOptions = {}) {
+    const ks = [...(opts.ks ?? ARC_PASS_KS)].sort((a, b) => a - b);
+    if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
+      throw new RangeError(`arcVote: K must be positive integers, got ${JSON.stringify(ks)}`);
+    }
+    this.#variants = variants;
+    this.#ks = ks;
+    this.#keep = Math.max(2, opts.keep ?? ks[ks.length - 1]);
+    this.#pools = variants.tasks.map((t) =>
+      t.test_inputs.map(() => new Map<string, [number, number]>())
+    );
+    this.#inputKeys = variants.tasks.map((t) => t.test_inputs.map(rowsKey));
+  }
+
+  /**
+   * Votes with the next examples (they continue where the previous batch stopped).
+   *
+   * @param preds The batch.
+   * @throws {HrmError} As {@linkcode arcVote}; examples are numbered across batches.
+   */
+  add(preds: ArcVoteBatch): void {
+    const S = ARC_SEQ_LEN, variants = this.#variants;
+    const N = preds.puzzle_identifiers.length;
+    if (preds.inputs.length !== N * S || preds.preds.length !== N * S) {
+      throw new HrmError(
+        ARC_VARIANTS_FILE,
+        `predictions are not ARC sequences: ${N} examples with ${preds.inputs.length} input tokens`,
+      );
+    }
+    for (let e = 0; e < N; e++, this.#seen++) {
+      const id = preds.puzzle_identifiers[e];
+      if (id === 0) continue;
+      const p = variants.puzzles[this.#puzzle];
+      const where = `example ${this.#seen}`;
+      if (p === undefined) {
+        throw new HrmError(
+          ARC_VARIANTS_FILE,
+          `${where} is past the ${variants.puzzles.length} test puzzles listed: ` +
+            "predictions of another dataset?",
+        );
+      }
+      if (id !== p.puzzle_identifier) {
+        throw new HrmError(
+          ARC_VARIANTS_FILE,
+          `${where} has puzzle identifier ${id}, test puzzle ${this.#puzzle} is ` +
+            `${p.puzzle_identifier}: predictions of another dataset or a rebuilt one?`,
+        );
+      }
+      const task = variants.tasks[p.task], j = this.#j;
+      const row = (a: Int32Array) => a.subarray(e * S, (e + 1) * S);
+      if (gridKey(invertVariant(cropTokens(row(preds.inputs)), p)) !== this.#inputKeys[p.task][j]) {
+        throw new HrmError(
+          ARC_VARIANTS_FILE,
+          `${where} does not invert to test input ${j} of task ${task.name}: ` +
+            "predictions of another dataset or a rebuilt one?",
+        );
+      }
+      const key = gridKey(invertVariant(cropTokens(row(preds.preds)), p));
+      const q = 1 / (1 + Math.exp(-preds.q_halt_logits[e]));
+      const pool = this.#pools[p.task][j];
+      const stats = pool.get(key);
+      if (stats) (stats[0]++, stats[1] += q);
+      else pool.set(key, [1, q]);
+      this.#examples++;
+      if (++this.#j === task.test_inputs.length) (this.#puzzle++, this.#j = 0);
+    }
+  }
+
+  /**
+   * Ranks the candidates and scores pass@K.
+   *
+   * @returns See {@linkcode ArcVoteResult}.
+   */
+  result(): ArcVoteResult {
+    const ks = this.#ks, keep = this.#keep;
+    const tasks = this.#variants.tasks.map((t, ti): ArcTaskVote => {
+      const tests = t.test_inputs.map((_, j): ArcTestVote => {
+        // Stable sort: full ties keep the order of first appearance, as Python's sorted does.
+        const ranked = [...this.#pools[ti][j]]
+          .map(([key, [votes, sumQ]]) => ({ key, votes, mean_q: sumQ / votes }))
+          .sort((a, b) => b.votes - a.votes || b.mean_q - a.mean_q);
+        const answer = t.test_outputs[j];
+        const answerKey = answer ? rowsKey(answer) : undefined;
+        return {
+          predictions: ranked.reduce((n, c) => n + c.votes, 0),
+          candidates: ranked.slice(0, keep).map((c) => ({
+            grid: keyRows(c.key),
+            votes: c.votes,
+            mean_q: c.mean_q,
+          })),
+          distinct: ranked.length,
+          rank: ranked.findIndex((c) => c.key === answerKey) + 1,
+        };
+      });
+      return { name: t.name, tests, known: t.test_outputs.every((o) => o !== null) };
+    });
+    const scored = tasks.filter((t) => t.known && t.tests.some((v) => v.predictions > 0));
+    const denominator = Math.max(1, scored.length);
+    const within = (v: ArcTestVote, k: number) => v.rank >= 1 && v.rank <= k;
+    return {
+      ks,
+      tasks,
+      pass: ks.map((k) =>
+        scored.filter((t) => t.tests.every((v) => within(v, k))).length / denominator
+      ),
+      pass_fractional: ks.map((k) =>
+        scored.reduce(
+          (s, t) => s + t.tests.filter((v) => within(v, k)).length / t.tests.length,
+          0,
+        ) /
+        denominator
+      ),
+      tasks_scored: scored.length,
+      examples: this.#examples,
+    };
+  }
+}
 /**
  * The vote's scores as flat metrics for printing beside the eval metrics: `arc_pass@K` (HRM, all
  * test inputs right), `arc_pass@K_frac` (TRM, fractional credit) and `arc_tasks` (tasks scored).

@@ -8,6 +8,7 @@ import type { Predictions } from "../../lib/eval/evaluate.ts";
 import {
   arcMetrics,
   arcVote,
+  ArcVoter,
   type ArcVoteResult,
   submissionJson,
 } from "../../lib/eval/arc_vote.ts";
@@ -225,7 +226,7 @@ Deno.test("arcVote: unknown answers, padding rows and --limit", () => {
 
   // cut short after the first task: the second has no vote, and is not scored
   const cut = synth([oneInput(A, [B, B]), oneInput(B, [B, B])]);
-  const limited = arcVote(sliceExamples(cut.preds, 2), cut.variants);
+  const limited = arcVote(rangeOf(cut.preds, 0, 2), cut.variants);
   assertEquals(limited.tasks_scored, 1);
   assertEquals(limited.pass, [0, 0, 0]);
   assertEquals(limited.tasks[1].tests[0].predictions, 0);
@@ -250,16 +251,47 @@ function withPadding(p: Predictions, at: number, count: number): Predictions {
   };
 }
 
-/** The first n examples, as `--limit n` gives them. */
-function sliceExamples(p: Predictions, n: number): Predictions {
+Deno.test("ArcVoter: batches split anywhere vote as one, and errors count across batches", () => {
+  const A = grid(1), B = grid(2);
+  const inputs = [[[1, 2]], [[3, 4]], [[5, 6]]];
+  const { preds, variants } = synth([
+    {
+      inputs,
+      outputs: [A, B, A],
+      casts: [0, 1, 2, 3].map((v) =>
+        inputs.map((_, j) => ({ answer: (v + j) % 2 ? A : B, q: v - j }))
+      ),
+    },
+    oneInput(B, [B, A, B]),
+  ]);
+  const whole = arcVote(preds, variants);
+  const N = preds.puzzle_identifiers.length;
+  for (const cuts of [[1], [5, 6], [3, 7, 13]]) {
+    const voter = new ArcVoter(variants);
+    let start = 0;
+    for (const end of [...cuts, N]) {
+      voter.add(rangeOf(preds, start, end));
+      start = end;
+    }
+    assertEquals(voter.result(), whole, `cuts ${cuts}`);
+  }
+  const voter = new ArcVoter(variants);
+  voter.add(rangeOf(preds, 0, 4));
+  const bad = rangeOf(preds, 4, N);
+  bad.puzzle_identifiers[1] = 99;
+  assertThrows(() => voter.add(bad), HrmError, "example 5 has puzzle identifier 99");
+});
+
+/** Examples start..end. */
+function rangeOf(p: Predictions, start: number, end: number): Predictions {
   return {
-    inputs: p.inputs.slice(0, n * S),
-    labels: p.labels.slice(0, n * S),
-    preds: p.preds.slice(0, n * S),
-    puzzle_identifiers: p.puzzle_identifiers.slice(0, n),
-    q_halt_logits: p.q_halt_logits.slice(0, n),
-    q_continue_logits: p.q_continue_logits.slice(0, n),
-    steps: p.steps.slice(0, n),
+    inputs: p.inputs.slice(start * S, end * S),
+    labels: p.labels.slice(start * S, end * S),
+    preds: p.preds.slice(start * S, end * S),
+    puzzle_identifiers: p.puzzle_identifiers.slice(start, end),
+    q_halt_logits: p.q_halt_logits.slice(start, end),
+    q_continue_logits: p.q_continue_logits.slice(start, end),
+    steps: p.steps.slice(start, end),
   };
 }
 
