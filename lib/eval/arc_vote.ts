@@ -96,7 +96,8 @@ export interface ArcVoteOptions {
  * cut short by `--limit`: puzzle i of `variants.puzzles` holds one example per test input of its
  * task. Rows with puzzle identifier 0 (padding) are skipped, as in the reference.
  *
- * @param preds Per-example predictions (seq_len 900).
+ * @param preds Per-example predictions (seq_len 900): {@linkcode Predictions} or the columns
+ *   voting reads.
  * @param variants The dataset's arc_variants.json ({@linkcode readArcVariants}).
  * @param opts See {@linkcode ArcVoteOptions}.
  * @returns Ranked candidates per task and test input, and pass@K both ways.
@@ -117,11 +118,10 @@ export interface ArcVoteOptions {
  * const S = 900, answers = [2, 2, 3];
  * const inputs = new Int32Array(3 * S), preds = new Int32Array(3 * S);
  * answers.forEach((a, e) => (inputs.set(enc(1), e * S), preds.set(enc(a), e * S)));
- * const r = arcVote({
- *   inputs, labels: new Int32Array(3 * S), preds, puzzle_identifiers: Int32Array.of(1, 2, 3),
- *   q_halt_logits: new Float32Array(3), q_continue_logits: new Float32Array(3),
- *   steps: new Int32Array(3),
- * }, variants);
+ * const r = arcVote(
+ *   { inputs, preds, puzzle_identifiers: Int32Array.of(1, 2, 3), q_halt_logits: new Float32Array(3) },
+ *   variants,
+ * );
  * assertEquals(r.tasks[0].tests[0].candidates.map((c) => c.votes), [2, 1]);
  * assertEquals(r.pass, [1, 1, 1]);
  * ```
