@@ -1,18 +1,135 @@
 /**
- * `hrm show`: placeholder until its owner lands the real command.
+ * `hrm show`: draws one traced example's reasoning, segment by segment, in the terminal, as a
+ * PNG or as a self-contained HTML page. Traces come from `hrm eval --trace FILE`.
  *
  * @module
  */
 import type { Command } from "./command.ts";
+import { usageError } from "./parse.ts";
 import { HrmError } from "../errors.ts";
+import { readTrace } from "../eval/trace.ts";
+import { atomicWrite, atomicWriteText } from "../io/atomic_write.ts";
+import { renderHtml } from "../viz/html.ts";
+import { renderPng } from "../viz/png_render.ts";
+import { renderTerm, useColor } from "../viz/term.ts";
+import { exampleView } from "../viz/view.ts";
 
-/** `hrm show`: print a dataset's puzzles or a checkpoint's predictions */
+/**
+ * Parses a segment list such as `1,2,8-16` (1-based, inclusive ranges).
+ *
+ * @param text The flag's value.
+ * @param total Segments in the trace (for range checks).
+ * @returns Sorted unique segment numbers.
+ * @throws {HrmError} (usage) for malformed or out-of-range entries.
+ *
+ * @example
+ * ```ts
+ * import { parseSegments } from "./show.ts";
+ * if (parseSegments("1,4-6,4", 16).join() !== "1,4,5,6") throw new Error();
+ * ```
+ */
+export function parseSegments(text: string, total: number): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw usageError(`--segments: cannot read "${part}" (use e.g. 1,2,8-16)`);
+    const a = Number(m[1]), b = Number(m[2] ?? m[1]);
+    if (a < 1 || b > total || a > b) {
+      throw usageError(
+        `--segments: ${part} is outside 1..${total} (the trace has ${total} segments)`,
+      );
+    }
+    for (let s = a; s <= b; s++) out.add(s);
+  }
+  if (!out.size) throw usageError("--segments is empty");
+  return [...out].sort((x, y) => x - y);
+}
+
+function terminalWidth(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 120;
+  }
+}
+
+/** `hrm show`. */
 export const show: Command = {
   name: "show",
-  summary: "print a dataset's puzzles or a checkpoint's predictions",
-  usage: "show [options]",
-  flags: [],
-  run(): Promise<void> {
-    return Promise.reject(new HrmError(undefined, "hrm show is not available yet"));
+  summary: "draw a traced example's reasoning, segment by segment (terminal, PNG or HTML)",
+  usage: "show TRACE [--example I] [--format term|png|html] [--out PATH] [options]",
+  description: "TRACE is a file written by `hrm eval --trace TRACE`. Sudoku: givens on grey,\n" +
+    "right digits blue, wrong red, changed cells yellow. Maze: walls, start, goal and the\n" +
+    "predicted path (blue on the shortest path, orange off it, pale where missing). ARC: input,\n" +
+    "target and prediction in the ARC palette. Terminal colours follow NO_COLOR/FORCE_COLOR.\n" +
+    "Examples:\n" +
+    "  hrm show trace.safetensors --example 3\n" +
+    "  hrm show trace.safetensors --format png --out reasoning.png --segments 1-4,16",
+  flags: [
+    { name: "example", type: "number", arg: "I", default: 0, help: "0-based example in the trace" },
+    {
+      name: "format",
+      type: "string",
+      arg: "term|png|html",
+      help: "output kind (default: from --out's extension, else term)",
+    },
+    {
+      name: "out",
+      type: "string",
+      arg: "PATH",
+      help: "file to write (png/html; default beside TRACE)",
+    },
+    {
+      name: "segments",
+      type: "string",
+      arg: "LIST",
+      help: "segments to draw, e.g. 1,2,8-16 (default all)",
+    },
+    {
+      name: "width",
+      type: "number",
+      arg: "COLS",
+      help: "terminal columns (default: the terminal's)",
+    },
+  ],
+  async run(ctx): Promise<void> {
+    const f = ctx.flags;
+    if (ctx.positionals.length !== 1) {
+      throw usageError(
+        ctx.positionals.length
+          ? `expected one TRACE file, got ${ctx.positionals.length}`
+          : "missing TRACE file",
+      );
+    }
+    const file = ctx.positionals[0];
+    const out = f.out as string | undefined;
+    const format = (f.format as string | undefined) ??
+      (out?.endsWith(".png")
+        ? "png"
+        : out?.endsWith(".html") || out?.endsWith(".htm")
+        ? "html"
+        : "term");
+    if (!["term", "png", "html"].includes(format)) {
+      throw usageError(`--format must be term, png or html, got ${format}`);
+    }
+    if (format === "term" && out) throw usageError("--out needs --format png or html");
+    const trace = await readTrace(file);
+    const example = f.example as number;
+    const view = exampleView(trace, example, file);
+    const segments = f.segments ? parseSegments(f.segments as string, trace.segments) : undefined;
+    if (format === "term") {
+      const width = (f.width as number | undefined) ?? terminalWidth();
+      const text = renderTerm(view, { color: useColor(), width, segments });
+      await Deno.stdout.write(new TextEncoder().encode(text));
+      return;
+    }
+    const path = out ?? `${file.replace(/\.safetensors$/, "")}.example${example}.${format}`;
+    try {
+      if (format === "png") await atomicWrite(path, renderPng(view, { segments }));
+      else await atomicWriteText(path, renderHtml(view, { segments }));
+    } catch (e) {
+      throw new HrmError(path, `cannot write: ${(e as Error).message}`, { cause: e });
+    }
+    console.log(`wrote ${path}`);
   },
 };
