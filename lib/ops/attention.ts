@@ -22,12 +22,24 @@ const BWD_DKV = { source: dkvSrc, file: "attention_bwd_dkv", entry: "attention_b
 /** The largest head dimension the kernels hold in per-thread arrays (`HD_MAX` in the WGSL). */
 export const ATTENTION_MAX_HD = 64;
 
+/** The most rows one invocation can own (`QR_MAX` in the WGSL). */
+export const ATTENTION_MAX_QR = 4;
+
 /** Kernel geometry. */
 export interface AttentionVariant {
-  /** Query (forward, dq) or key (dk, dv) rows per workgroup. */
+  /** Invocations per workgroup. */
   wg: number;
+  /** Query (forward, dq) or key (dk, dv) rows per invocation, 1..{@linkcode ATTENTION_MAX_QR}. */
+  qr: number;
   /** Rows staged per workgroup-memory tile; 0 reads straight from the storage buffers. */
   kt: number;
+  /**
+   * Bake HD into the pipeline (constant loop bounds: the compiler unrolls them and keeps the
+   * per-row arrays in registers — right for real GPUs). When false HD is read from the uniforms,
+   * which keeps Mesa's llvmpipe from unrolling: its compile time for unrolled loops over
+   * dynamically indexed arrays is erratic (1 s at HD 16, 80 s at HD 32). Tiles need it true.
+   */
+  fixedHd: boolean;
 }
 
 /** Bytes of workgroup memory a variant needs (the dk/dv kernel's tiles, the largest). */
@@ -36,18 +48,19 @@ function tileBytes(kt: number, HD: number): number {
 }
 
 /**
- * The default geometry: no workgroup-memory tiles on software adapters (llvmpipe scalarises
- * workgroup loads and makes barriers expensive), tiles of up to 64 rows elsewhere (as many as the
- * device's workgroup memory holds at this head dimension).
+ * The default geometry. Software adapters: 4 rows per invocation (llvmpipe scalarises storage
+ * loads, so each loaded k/v row should serve several query rows) and no workgroup-memory tiles
+ * (scalarised too, plus costly barriers). Real GPUs: a row per invocation and tiles of up to 64
+ * rows (as many as the device's workgroup memory holds at this head dimension).
  *
  * @param gpu The device.
  * @param HD Head dimension.
  * @returns The variant the attention ops use when none is given.
  */
 export function defaultAttentionVariant(gpu: Gpu, HD: number): AttentionVariant {
-  if (gpu.isFallbackAdapter) return { wg: 32, kt: 0 };
+  if (gpu.isFallbackAdapter) return { wg: 16, qr: 4, kt: 0, fixedHd: false };
   const fit = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / tileBytes(1, HD));
-  return { wg: 64, kt: Math.max(0, Math.min(64, fit)) };
+  return { wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
 }
 
 function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number] {
@@ -70,14 +83,20 @@ function checkVariant(gpu: Gpu, v: AttentionVariant, HD: number): void {
   if (
     !(Number.isInteger(v.wg) && v.wg >= 1 &&
       v.wg <= gpu.limits.maxComputeInvocationsPerWorkgroup) ||
-    !(Number.isInteger(v.kt) && v.kt >= 0) ||
+    !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_MAX_QR) ||
+    !(Number.isInteger(v.kt) && v.kt >= 0) || (v.kt > 0 && !v.fixedHd) ||
     bytes > gpu.limits.maxComputeWorkgroupStorageSize
   ) {
     throw new RangeError(
-      `attention: variant wg=${v.wg} kt=${v.kt} does not fit the device (HD=${HD}, ` +
+      `attention: variant wg=${v.wg} qr=${v.qr} kt=${v.kt} fixedHd=${v.fixedHd} is invalid or ` +
+        `does not fit the device (HD=${HD}, ` +
         `${bytes} of ${gpu.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory)`,
     );
   }
+}
+
+function constantsOf(v: AttentionVariant, HD: number): Record<string, number> {
+  return { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt };
 }
 
 /**
@@ -110,10 +129,10 @@ export function attentionForward(
   const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
   enc.dispatch({
     kernel: FWD,
-    constants: { HD, WG: variant.wg, KT: variant.kt },
+    constants: constantsOf(variant, HD),
     bindings: [qkv, out, lse],
-    params: [B, T, NH, f32(1 / Math.sqrt(HD))],
-    workgroups: [Math.ceil(T / variant.wg), NH, B],
+    params: [B, T, NH, HD, f32(1 / Math.sqrt(HD))],
+    workgroups: [Math.ceil(T / (variant.wg * variant.qr)), NH, B],
   });
   return { out, lse };
 }
@@ -160,9 +179,9 @@ export function attentionBackward(
   }
   const dqkv = Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.dqkv"); // [B, T, 3*NH*HD]
   const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
-  const constants = { HD, WG: variant.wg, KT: variant.kt };
-  const params = [B, T, NH, f32(1 / Math.sqrt(HD))];
-  const workgroups: [number, number, number] = [Math.ceil(T / variant.wg), NH, B];
+  const constants = constantsOf(variant, HD);
+  const params = [B, T, NH, HD, f32(1 / Math.sqrt(HD))];
+  const workgroups: [number, number, number] = [Math.ceil(T / (variant.wg * variant.qr)), NH, B];
   enc.dispatch({
     kernel: BWD_DQ,
     constants,
