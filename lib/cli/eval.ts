@@ -1,7 +1,8 @@
 /**
  * `hrm eval`: evaluates a checkpoint on a dataset's test split, always running halt_max_steps
  * segments (which may exceed the trained value), and optionally saves per-example predictions
- * and per-segment reasoning traces.
+ * and per-segment reasoning traces. Mazes also get valid/optimal path rates; ARC datasets can be
+ * voted on (pass@K) and written as an ARC Prize submission.json.
  *
  * @module
  */
@@ -14,6 +15,10 @@ import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { arcMetrics, arcVote, submissionJson } from "../eval/arc_vote.ts";
+import { mazeMetrics } from "../eval/maze_metrics.ts";
+import { readArcVariants } from "../../datasets/arc/invert.ts";
+import { atomicWriteText } from "../io/atomic_write.ts";
 import { inferTask, writeTrace } from "../eval/trace.ts";
 import { buildModel, samplerSource } from "../train/loop.ts";
 
@@ -23,7 +28,10 @@ export const evalCommand: Command = {
   summary: "evaluate a checkpoint on a dataset's test split",
   usage: "eval --data DIR --checkpoint FILE [--config FILE] [options] [key=value ...]",
   description: "The config comes from --config, or all_config.yaml beside the checkpoint.\n" +
-    "Prints accuracy, exact_accuracy (the headline), q_halt_accuracy and mean steps.",
+    "Prints accuracy, exact_accuracy (the headline), q_halt_accuracy and mean steps; for mazes\n" +
+    'also valid_path and optimal_path (the paper\'s "valid and optimal"). With --arc-vote,\n' +
+    "ARC predictions are inverted to each task's frame and voted on: arc_pass@K counts tasks\n" +
+    "with every test input right (HRM), arc_pass@K_frac gives fractional credit (TRM).",
   overrides: true,
   flags: [
     { name: "data", type: "string", arg: "DIR", help: "dataset folder (its test/ split is used)" },
@@ -65,6 +73,18 @@ export const evalCommand: Command = {
       type: "boolean",
       help: "also record z_H and z_L per segment in the trace",
     },
+    {
+      name: "arc-vote",
+      type: "boolean",
+      help: "ARC: vote over augmented variants, report pass@1/2/10, write submission.json",
+    },
+    {
+      name: "submission",
+      type: "string",
+      arg: "FILE",
+      help: "where --arc-vote writes submission.json (default: beside --save-preds or the " +
+        "checkpoint; implies --arc-vote)",
+    },
     { name: "json", type: "boolean", help: "print the metrics as one JSON object" },
   ],
   async run(ctx): Promise<void> {
@@ -81,6 +101,9 @@ export const evalCommand: Command = {
     if (f.data) overrides.unshift(`data_path=${f.data}`);
     const config = await loadConfig({ file, overrides });
     const test = await readSplit(config.data_path, "test");
+    const vote = Boolean(f["arc-vote"] || f.submission);
+    const variants = vote ? await readArcVariants(config.data_path) : undefined;
+    const maze = inferTask(test.meta.vocab_size, test.meta.seq_len) === "maze";
     const gpu = await requestGpu();
     const model = await buildModel(gpu, config, test.meta, checkpoint);
     const src = samplerSource(test);
@@ -95,7 +118,7 @@ export const evalCommand: Command = {
         haltMaxSteps: f["halt-max-steps"] as number | undefined,
         lossType: config.arch.loss.loss_type,
         limit: f.limit as number | undefined,
-        keepPredictions: Boolean(f["save-preds"]),
+        keepPredictions: Boolean(f["save-preds"]) || vote || maze,
         traceLimit: f.trace ? f["trace-limit"] as number : 0,
         traceStates: f["trace-states"] as boolean,
         onProgress: (done) => {
@@ -103,9 +126,18 @@ export const evalCommand: Command = {
         },
       });
       await bar.stop();
-      if (f.json) console.log(JSON.stringify(r.metrics));
+      const metrics: Record<string, number> = {};
+      for (const [k, v] of Object.entries(r.metrics)) {
+        metrics[k] = v;
+        if (k === "exact_accuracy" && maze && r.predictions) {
+          Object.assign(metrics, mazeMetrics(r.predictions, Math.sqrt(test.meta.seq_len)));
+        }
+      }
+      const voted = variants && r.predictions ? arcVote(r.predictions, variants) : undefined;
+      if (voted) Object.assign(metrics, arcMetrics(voted));
+      if (f.json) console.log(JSON.stringify(metrics));
       else {
-        for (const [k, v] of Object.entries(r.metrics)) {
+        for (const [k, v] of Object.entries(metrics)) {
           console.log(`${k.padEnd(16)} ${v.toFixed(4)}`);
         }
       }
@@ -120,6 +152,13 @@ export const evalCommand: Command = {
           q_continue_logits: { dtype: "F32", shape: [N], data: p.q_continue_logits },
           steps: { dtype: "I32", shape: [N], data: p.steps },
         }, { checkpoint, dataset: config.data_path });
+      }
+      if (voted) {
+        const near = (f["save-preds"] as string | undefined) ?? checkpoint;
+        const path = (f.submission as string | undefined) ??
+          join(dirname(near), "submission.json");
+        await atomicWriteText(path, JSON.stringify(submissionJson(voted)) + "\n");
+        console.error(`submission.json (${voted.tasks.length} tasks) written to ${path}`);
       }
       if (r.trace && f.trace) {
         await writeTrace(f.trace as string, {
