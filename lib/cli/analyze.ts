@@ -12,7 +12,7 @@ import type { Command } from "./command.ts";
 import { usageError } from "./parse.ts";
 import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
-import { readTrace } from "../eval/trace.ts";
+import { loadTrace } from "../viz/load_trace.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
 import { buildModel, samplerSource } from "../train/loop.ts";
@@ -128,7 +128,7 @@ export const analyzePr: Command = {
     const results: PrResult[] = [];
     let what: string;
     if (trace) {
-      const t = await readTrace(trace);
+      const t = await loadTrace(trace);
       if (!t.z_H || !t.z_L) {
         throw new HrmError(
           trace,

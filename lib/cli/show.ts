@@ -7,7 +7,7 @@
 import type { Command } from "./command.ts";
 import { usageError } from "./parse.ts";
 import { HrmError } from "../errors.ts";
-import { readTrace } from "../eval/trace.ts";
+import { loadTrace } from "../viz/load_trace.ts";
 import { atomicWrite, atomicWriteText } from "../io/atomic_write.ts";
 import { renderHtml } from "../viz/html.ts";
 import { renderPng } from "../viz/png_render.ts";
@@ -113,7 +113,7 @@ export const show: Command = {
       throw usageError(`--format must be term, png or html, got ${format}`);
     }
     if (format === "term" && out) throw usageError("--out needs --format png or html");
-    const trace = await readTrace(file);
+    const trace = await loadTrace(file);
     const example = f.example as number;
     const view = exampleView(trace, example, file);
     const segments = f.segments ? parseSegments(f.segments as string, trace.segments) : undefined;
