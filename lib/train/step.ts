@@ -56,6 +56,8 @@ export class Trainer {
   readonly v: FlatParams;
   /** Optimizer steps taken. */
   step = 0;
+  /** Dispatches recorded by the last {@linkcode trainStep} (one command buffer). */
+  lastDispatches = 0;
   /** The ACT carry. */
   carry: ActCarry;
   /** The next batch, uploaded before each step. */
@@ -203,6 +205,7 @@ export class Trainer {
     }
     if (qc) qc.loss.release();
     target?.release();
+    this.lastDispatches = enc.dispatches;
     enc.submit();
   }
 

@@ -1,0 +1,221 @@
+/**
+ * Model benchmark: one HRM block forward+backward at paper width, whole training steps of the CPU
+ * presets (steps/s, tokens/s, dispatches per step, and time against the step's matmul FLOPs at
+ * the best matmul rate measured in the same run), and peak GPU memory of a step at
+ * H_cycles/L_cycles 2/2 against 4/4 (the 1-step gradient keeps activations flat).
+ * Writes bench/results/model.json. `--quick` runs fewer repetitions.
+ *
+ * @module
+ */
+import { requestGpu } from "../lib/gpu/device.ts";
+import { Encoder, readTensors, upload } from "../lib/gpu/encoder.ts";
+import { Tensor } from "../lib/gpu/tensor.ts";
+import { matmul } from "../lib/ops/matmul.ts";
+import { Hrm } from "../lib/model/hrm.ts";
+import type { HrmArch } from "../lib/model/dims.ts";
+import { initHrm } from "../lib/model/state.ts";
+import { blockBackward, blockForward } from "../lib/nn/block.ts";
+import { Trainer } from "../lib/train/step.ts";
+import { getPreset } from "../lib/config/presets.ts";
+import { archFromConfig } from "../lib/model/dims.ts";
+
+const quick = Deno.args.includes("--quick");
+const reps = quick ? 2 : 5;
+const gpu = await requestGpu();
+const info = gpu.adapter.info;
+console.log(`adapter: ${info.description} (fallback ${gpu.isFallbackAdapter}, ${gpu.backend})`);
+
+async function sync(): Promise<void> {
+  const t = Tensor.empty(gpu, [1]);
+  await readTensors(gpu, [t]);
+  t.release();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Best matmul rate at a representative shape, for the step-efficiency ratio. */
+async function matmulRate(M: number, K: number, N: number): Promise<number> {
+  const a = upload(gpu, new Float32Array(M * K).fill(0.01), [M, K]);
+  const w = upload(gpu, new Float32Array(N * K).fill(0.01), [N, K]);
+  const out = Tensor.empty(gpu, [M, N]);
+  const times: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    const t0 = performance.now();
+    const enc = new Encoder(gpu);
+    for (let i = 0; i < 4; i++) matmul(enc, a, w, { transB: true, out });
+    enc.submit();
+    await sync();
+    if (r > 0) times.push((performance.now() - t0) / 4);
+  }
+  for (const t of [a, w, out]) t.release();
+  return 2 * M * K * N / (median(times) / 1000) / 1e9;
+}
+
+/** Linear-layer FLOPs of one training step (forward, second no-grad forward, backward). */
+function stepMatmulFlops(
+  a: HrmArch,
+  B: number,
+  D: number,
+  F: number,
+  T: number,
+  S: number,
+  V: number,
+): number {
+  const perBlockRow = 2 * (D * 3 * D + D * D + D * 2 * F + F * D);
+  const blocksPerSegment = a.H_cycles * a.L_cycles * a.L_layers + a.H_cycles * a.H_layers;
+  const gradBlocks = a.L_layers + a.H_layers;
+  const rows = B * T;
+  const heads = 2 * B * S * D * V;
+  return rows * perBlockRow * (2 * blocksPerSegment + 2 * gradBlocks) + 3 * heads + 2 * heads;
+}
+
+const rows: Record<string, unknown>[] = [];
+const rate = await matmulRate(4096, 256, 1024);
+console.log(`best matmul in this run: ${rate.toFixed(2)} GFLOP/s at (4096, 256, 1024)`);
+rows.push({ what: "matmul reference rate", gflops: rate });
+
+// One block at paper width (D 512, 8 heads, F 1536), sudoku length T 82, a small batch.
+{
+  const B = quick ? 2 : 4, T = 82, D = 512, NH = 8, HD = 64, F = 1536;
+  const mk = (n: number, std: number) =>
+    upload(gpu, Float32Array.from({ length: n }, () => (Math.random() - 0.5) * std), [n]);
+  const w = {
+    qkv: mk(3 * D * D, 0.08).reshape([3 * D, D]),
+    o: mk(D * D, 0.08).reshape([D, D]),
+    gate_up: mk(2 * F * D, 0.08).reshape([2 * F, D]),
+    down: mk(D * F, 0.05).reshape([D, F]),
+  };
+  const dw = {
+    qkv: Tensor.empty(gpu, [3 * D, D]),
+    o: Tensor.empty(gpu, [D, D]),
+    gate_up: Tensor.empty(gpu, [2 * F, D]),
+    down: Tensor.empty(gpu, [D, F]),
+  };
+  const x = mk(B * T * D, 2).reshape([B * T, D]);
+  const dy = mk(B * T * D, 1).reshape([B * T, D]);
+  const ctx = { B, T, D, NH, HD, eps: 1e-5, rope: undefined };
+  const times: number[] = [];
+  let dispatches = 0;
+  for (let r = 0; r < reps + 1; r++) {
+    const t0 = performance.now();
+    const enc = new Encoder(gpu);
+    const { y, saved } = blockForward(enc, w, x, ctx, true);
+    const dx = blockBackward(enc, w, dw, dy, saved!, ctx);
+    y.release();
+    dx.release();
+    dispatches = enc.dispatches;
+    enc.submit();
+    await sync();
+    if (r > 0) times.push(performance.now() - t0);
+  }
+  const flops = 3 * 2 * B * T * (D * 3 * D + D * D + D * 2 * F + F * D);
+  const ms = median(times);
+  console.log(
+    `HRM block fwd+bwd (B ${B}, T ${T}, D ${D}): ${ms.toFixed(1)} ms, ${dispatches} dispatches, ${
+      (flops / ms / 1e6).toFixed(2)
+    } GFLOP/s (linear layers)`,
+  );
+  rows.push({
+    what: "HRM block forward+backward",
+    B,
+    T,
+    D,
+    ms,
+    dispatches,
+    gflops: flops / ms / 1e6,
+  });
+  for (const t of [...Object.values(w), ...Object.values(dw), x, dy]) t.release();
+}
+
+// Whole training steps of the CPU presets (random tokens; speed does not depend on them).
+async function stepBench(
+  name: string,
+  preset: string,
+  overrides: Partial<HrmArch> = {},
+  batch?: number,
+) {
+  const cfg = getPreset(preset);
+  const S = 81, V = 11;
+  const arch = {
+    ...archFromConfig(cfg.arch, { vocab_size: V, seq_len: S, num_puzzle_identifiers: 1 }),
+    ...overrides,
+  };
+  const B = batch ?? cfg.global_batch_size;
+  const model = new Hrm(gpu, arch);
+  initHrm(model, 0);
+  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
+  const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
+  const h = {
+    lr: 1e-4,
+    puzzle_emb_lr: 1e-4,
+    weight_decay: 0.1,
+    puzzle_emb_weight_decay: 0.1,
+    beta1: 0.9,
+    beta2: 0.95,
+  };
+  trainer.setBatch(inputs, inputs, new Int32Array(B));
+  trainer.trainStep(h);
+  await sync();
+  const base = gpu.pool.stats().inUseBytes;
+  gpu.pool.resetPeak();
+  const t0 = performance.now();
+  const n = reps;
+  for (let i = 0; i < n; i++) {
+    trainer.setBatch(inputs, inputs, new Int32Array(B));
+    trainer.trainStep(h);
+  }
+  await sync();
+  const ms = (performance.now() - t0) / n;
+  const peak = gpu.pool.stats().peakInUseBytes - base;
+  const d = model.dims;
+  const flops = stepMatmulFlops(arch, B, d.D, d.F, d.T, d.S, d.V);
+  const ideal = flops / (rate * 1e9) * 1000;
+  const row = {
+    what: name,
+    preset,
+    B,
+    cycles: `${arch.H_cycles}/${arch.L_cycles}`,
+    ms_per_step: ms,
+    steps_per_s: 1000 / ms,
+    tokens_per_s: B * S * 1000 / ms,
+    dispatches_per_step: trainer.lastDispatches,
+    activation_peak_mb: peak / 2 ** 20,
+    matmul_gflop: flops / 1e9,
+    ratio_to_matmul_bound: ms / ideal,
+  };
+  console.log(
+    `${name}: ${ms.toFixed(0)} ms/step, ${
+      row.tokens_per_s.toFixed(0)
+    } tokens/s, ${trainer.lastDispatches} dispatches, ` +
+      `activations ${row.activation_peak_mb.toFixed(1)} MB, ${
+        row.ratio_to_matmul_bound.toFixed(2)
+      }× the matmul bound`,
+  );
+  rows.push(row);
+  trainer.release();
+  model.release();
+}
+
+await stepBench("train step sudoku-cpu", "sudoku-cpu");
+await stepBench("train step, cycles 2/2", "sudoku-cpu", { H_cycles: 2, L_cycles: 2 }, 8);
+await stepBench("train step, cycles 4/4", "sudoku-cpu", { H_cycles: 4, L_cycles: 4 }, 8);
+
+await Deno.mkdir(new URL("./results", import.meta.url), { recursive: true });
+await Deno.writeTextFile(
+  new URL("./results/model.json", import.meta.url),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      deno: Deno.version.deno,
+      adapter: info.description,
+      fallback: gpu.isFallbackAdapter,
+      load_average: Deno.loadavg()[0],
+      rows,
+    },
+    null,
+    2,
+  ) + "\n",
+);
