@@ -351,12 +351,13 @@ export function submissionJson(r: ArcVoteResult): Record<string, ArcAttempts[]> 
 
 /** A grid's identity: shape and colours, as a compact string. */
 function gridKey(g: Grid): string {
-  let s = `${g.h}x${g.w}:`;
-  for (let i = 0; i < g.data.length; i += 4096) {
-    s += String.fromCharCode(...Array.from(g.data.subarray(i, i + 4096), (c) => c + 48));
-  }
-  return s;
+  // Colours 0..9 as the digits '0'..'9': ASCII, so one latin1 decode makes the string.
+  const digits = new Uint8Array(g.data.length);
+  for (let i = 0; i < digits.length; i++) digits[i] = g.data[i] + 48;
+  return `${g.h}x${g.w}:` + LATIN1.decode(digits);
 }
+
+const LATIN1 = new TextDecoder("latin1");
 
 /** {@linkcode gridKey} of a grid given as rows. */
 function rowsKey(rows: number[][]): string {
