@@ -84,9 +84,9 @@ export const analyzePr: Command = {
     {
       name: "unit",
       type: "string",
-      arg: "token|segment",
+      arg: "UNIT",
       default: "token",
-      help: "what one sample is",
+      help: "one sample per token position and segment (token), or per segment (segment)",
     },
     {
       name: "max-states",

@@ -70,8 +70,8 @@ export const show: Command = {
     {
       name: "format",
       type: "string",
-      arg: "term|png|html",
-      help: "output kind (default: from --out's extension, else term)",
+      arg: "KIND",
+      help: "term, png or html (default: from --out's extension, else term)",
     },
     {
       name: "out",
