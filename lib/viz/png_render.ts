@@ -21,7 +21,13 @@ export interface PngOptions {
 
 const MARGIN = 12, GAP = 14, HEADER_GAP = 4;
 
-/** Pixel size of one cell for the view: the largest grid fits in about 216 pixels. */
+/**
+ * Pixel size of one cell for a view: 22 for digit grids, else the largest grid fits in about
+ * 216 pixels (4 to 28 per cell).
+ *
+ * @param view The example's view.
+ * @returns Cell side in pixels.
+ */
 export function cellSize(view: ExampleView): number {
   const panels = [...view.fixed, ...view.segments.flatMap((s) => s.panels)];
   if (panels.some((p) => p.glyphs)) return 22;
@@ -29,7 +35,13 @@ export function cellSize(view: ExampleView): number {
   return Math.max(4, Math.min(28, Math.floor(216 / dim)));
 }
 
-/** Pixel size of a panel's grid (cells, lines and border). */
+/**
+ * Pixel size of a panel's grid (cells, lines and border).
+ *
+ * @param p The panel.
+ * @param cell Cell side in pixels.
+ * @returns Width and height in pixels.
+ */
 export function panelSize(p: Panel, cell: number): { w: number; h: number } {
   const line = p.gridLines ? 1 : 0;
   const border = p.gridLines ? 1 : 1;
@@ -39,7 +51,15 @@ export function panelSize(p: Panel, cell: number): { w: number; h: number } {
   };
 }
 
-/** Draws a panel's grid with its top-left corner at `(x, y)`. */
+/**
+ * Draws a panel's grid with its top-left corner at `(x, y)`.
+ *
+ * @param cv The canvas.
+ * @param p The panel.
+ * @param x Left edge.
+ * @param y Top edge.
+ * @param cell Cell side in pixels.
+ */
 export function drawPanel(cv: Canvas, p: Panel, x: number, y: number, cell: number): void {
   const { w, h } = panelSize(p, cell);
   const line = p.gridLines ? 1 : 0;

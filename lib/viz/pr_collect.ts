@@ -50,7 +50,12 @@ export interface AddOptions {
   rng: Rng;
 }
 
-/** Empty clouds of dimension D. */
+/**
+ * Empty clouds.
+ *
+ * @param D State dimension (hidden_size).
+ * @returns An accumulator for each module.
+ */
 export function emptyClouds(D: number): StateClouds {
   return { z_H: new CovarianceAccumulator(D), z_L: new CovarianceAccumulator(D) };
 }

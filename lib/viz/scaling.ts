@@ -47,7 +47,12 @@ const schema = z.object({
   })),
 });
 
-/** The cache file of a run folder. */
+/**
+ * The cache file of a run folder.
+ *
+ * @param runDir The run folder.
+ * @returns `RUN_DIR/scaling.json`.
+ */
 export function scalingFile(runDir: string): string {
   return join(runDir, "scaling.json");
 }

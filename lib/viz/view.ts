@@ -99,6 +99,9 @@ export function exampleView(trace: Trace, example: number, file: string): Exampl
 /**
  * The task to draw a trace as: its metadata's task, or one inferred from its sizes.
  *
+ * @param trace The trace.
+ * @param file Its file name, for errors.
+ * @returns The task.
  * @throws {HrmError} when the metadata names a task whose sizes the trace does not have.
  */
 export function traceTask(trace: Trace, file: string): TraceTask {
@@ -115,7 +118,15 @@ export function traceTask(trace: Trace, file: string): TraceTask {
   return m.task;
 }
 
-/** Accuracy, exactness, halting and changes of segment `s` (0-based). */
+/**
+ * Accuracy, exactness, halting and changes of one segment.
+ *
+ * @param d The example's arrays.
+ * @param s 0-based segment.
+ * @param qHalt Its halting Q logit.
+ * @param qContinue Its continue Q logit.
+ * @returns The segment's numbers.
+ */
 export function segmentStats(
   d: ExampleData,
   s: number,
