@@ -164,6 +164,41 @@ export function areEquivalent(a: ArrayLike<number>, b: ArrayLike<number>): boole
 }
 
 /**
+ * Every pair (i, j) with `a[i]` equivalent to `b[j]`: the train/test disjointness check.
+ *
+ * @param a Puzzles (e.g. train).
+ * @param b Puzzles (e.g. test).
+ * @returns Index pairs, ordered by j then i; empty when the sets are symmetry-disjoint.
+ *
+ * @example
+ * ```ts
+ * import { findEquivalentPairs } from "./canonical.ts";
+ * const a = new Uint8Array(81); a[0] = 1;
+ * const b = new Uint8Array(81); b[80] = 9;
+ * if (findEquivalentPairs([a], [b]).length !== 1) throw new Error();
+ * ```
+ */
+export function findEquivalentPairs(
+  a: readonly ArrayLike<number>[],
+  b: readonly ArrayLike<number>[],
+): [number, number][] {
+  const buckets = new Map<string, number[]>();
+  a.forEach((p, i) => {
+    const key = invariantKey(p);
+    const list = buckets.get(key);
+    if (list) list.push(i);
+    else buckets.set(key, [i]);
+  });
+  const pairs: [number, number][] = [];
+  b.forEach((q, j) => {
+    for (const i of buckets.get(invariantKey(q)) ?? []) {
+      if (areEquivalent(a[i], q)) pairs.push([i, j]);
+    }
+  });
+  return pairs;
+}
+
+/**
  * A set of puzzles up to symmetry: invariant-hash buckets with an exact check inside a bucket.
  *
  * @example Catches an equivalent copy

@@ -90,7 +90,7 @@ export async function generateSudokuPuzzles(
     if (n === 0) return;
     const own = split === "train" ? trainSet : testSet;
     let got = 0, empty = 0;
-    await runner.run((index) => ({ kind, seed, split, index, minRating }), (rows) => {
+    await runner.run((index) => ({ kind, seed, split, index, minRating, limit: n }), (rows) => {
       empty = rows.length === 0 ? empty + 1 : 0;
       if (empty >= MAX_EMPTY_TASKS) {
         throw new HrmError(
