@@ -210,6 +210,9 @@ export const report: Command = {
       const trained = config.arch.halt_max_steps;
       const segs = [...new Set([...wanted, trained])].sort((a, b) => a - b);
       const lv = await getLive();
+      // A batch no larger than the examples: evaluate pads the last batch to its full size.
+      const batchSize = (f["batch-size"] as number | undefined) ??
+        (limit ? Math.min(config.global_batch_size, limit) : config.global_batch_size);
       const model = await buildModel(lv.gpu, config, lv.test.meta, lv.checkpoint);
       try {
         scaling = await measureScaling(
@@ -224,7 +227,7 @@ export const report: Command = {
           segs,
           async (g) =>
             (await evaluate(model, samplerSource(lv.test), {
-              batchSize: (f["batch-size"] as number | undefined) ?? config.global_batch_size,
+              batchSize,
               haltMaxSteps: g,
               lossType: config.arch.loss.loss_type,
               limit: limit || undefined,

@@ -55,7 +55,8 @@ export function mazePanels(d: ExampleData): TaskPanels {
     let extra = 0;
     const cells = Array.from(pred, (t, i): Cell => {
       const label = d.labels[i];
-      const changed = prev !== undefined && prev[i] !== t;
+      // A change is one the picture shows: a cell joining or leaving the predicted path.
+      const changed = prev !== undefined && (prev[i] === PATH) !== (t === PATH);
       const b = base(d.inputs[i]);
       let bg = b.bg, plain = b.plain;
       if (t === PATH && d.inputs[i] === OPEN) {
