@@ -81,7 +81,10 @@ export class Tensor {
     return this.size * 4;
   }
 
-  /** The same memory with another shape of equal size. */
+  /**
+   * The same memory with another shape of equal size. The result owns the memory as this tensor
+   * does: release one of the two, not both (the pool throws on a second release).
+   */
   reshape(shape: readonly number[]): Tensor {
     if (numel(shape) !== this.size) {
       throw new RangeError(`reshape ${this.label}: [${this.shape}] -> [${shape}] changes size`);
@@ -89,6 +92,7 @@ export class Tensor {
     return new Tensor(this.gpu, this.buffer, shape, this.dtype, {
       offset: this.offset,
       label: this.label,
+      pooled: this.#pooled,
     });
   }
 

@@ -169,8 +169,8 @@ export class Hrm {
       const pos = this.params.get("inner.embed_pos.embedding_weight");
       const withPos = addRows(enc, x.reshape([B, T * D]), pos.reshape([T * D]));
       x.release();
-      scale(enc, withPos, 0.707106781 * embedScale, withPos);
-      x = withPos.reshape([B, T, D]);
+      x = scale(enc, withPos, 0.707106781 * embedScale).reshape([B, T, D]);
+      withPos.release();
     }
     return x;
   }
@@ -344,7 +344,9 @@ export class Hrm {
       const nd = this.arch.puzzle_emb_ndim;
       dpuz = Tensor.empty(this.gpu, [B, nd], "f32", "d_puzzle_emb");
       copyRows(enc, dx, { stride: T * D, start: 0 }, dpuz, { stride: nd, start: 0 }, B, nd);
-      scale(enc, dpuz, sEmb, dpuz);
+      const raw = dpuz;
+      dpuz = scale(enc, raw, sEmb);
+      raw.release();
     }
     dx.release();
     return dpuz;

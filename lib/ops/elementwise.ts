@@ -91,7 +91,7 @@ export function addScaled(enc: Encoder, out: Tensor, a: Tensor, s = 1): void {
   });
 }
 
-/** `out = s * a`; `out` may be `a` itself. */
+/** `out = s * a` (`out` must not be `a`: use {@linkcode addScaled} or a new tensor). */
 export function scale(enc: Encoder, a: Tensor, s: number, out?: Tensor): Tensor {
   const y = out ?? Tensor.empty(enc.gpu, a.shape, "f32", "scale");
   same("scale", a, y);
