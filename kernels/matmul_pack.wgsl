@@ -3,15 +3,14 @@
 // it needs bytesPerRow % 256 == 0, whole texels and no padding).
 // dst[y, x] = vec4(src[off + y*ld + 4x + c] if y < rows and 4x + c < cols else 0, c = 0..3)
 // for x < W, y < H (the texture region the matmul reads; W, H come from the dispatch size).
-// Bindings: src [span] (storage, read), dst (storage texture, write), p (storage, read: the
-// caller binds its own pass, as for matmul_texture).
+// Bindings: src [span] (storage, read), dst (storage texture, write), p (uniform).
 // Workgroup 64×1 over (texel column, row). No override constants.
 
 struct Params { rows: u32, cols: u32, ld: u32, off: u32, W: u32, H: u32 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
-@group(0) @binding(2) var<storage, read> p: Params;
+@group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(64, 1)
 fn matmul_pack(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -8,8 +8,7 @@
 // filled by matmul_pack.wgsl or copyBufferToTexture; the k extent is padded with zeros to a
 // multiple of 4, and the textures cover m up to a multiple of 8 and n up to a multiple of 16
 // (padding there may hold anything: it only feeds outputs that are never stored).
-// out[m, n] = out[offC + m*ldc + n]. Bindings: ta, tb, out [span] (read_write), p (storage,
-// read: the caller binds its own pass, so params come as a small storage buffer).
+// out[m, n] = out[offC + m*ldc + n]. Bindings: ta, tb, out [span] (read_write), p (uniform).
 // Each invocation computes 8×16 outputs as 8 mat4x4 accumulators (row r, columns as vec4s);
 // workgroup 16×8 over (n, m); no shared memory. beta == 0 never reads `out`.
 // Overrides: TRANS_A, TRANS_B select the texel layout (the loads change, the maths does not).
@@ -26,7 +25,7 @@ struct Params {
 @group(0) @binding(0) var ta: texture_2d<f32>;
 @group(0) @binding(1) var tb: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<storage, read> p: Params;
+@group(0) @binding(3) var<uniform> p: Params;
 
 fn la(x: u32, y: u32) -> vec4<f32> {
   return textureLoad(ta, vec2<u32>(x, y), 0);

@@ -3,16 +3,17 @@
  * chunk copies its block of `a` and `b` into cached `rgba32float` textures (copyBufferToTexture
  * when rows are 256-byte aligned and k needs no padding, else the matmul_pack kernel, which also
  * zero-pads k), then runs matmul_texture.wgsl. Texture and storage-texture bindings cannot go
- * through `Encoder.dispatch`, so this records its own compute pass on `enc.raw()` and passes
- * parameters in a small storage buffer released after submit.
+ * through `Encoder.dispatch`, so this records its own compute pass on `enc.raw()` with uniforms
+ * from its own small buffers, recycled once the encoder is submitted (never from the tensor pool:
+ * a pooled buffer may still be read by recorded work, and `writeBuffer` would overtake it).
  *
  * @module
  */
 import packSrc from "../../kernels/matmul_pack.wgsl" with { type: "text" };
 import texSrc from "../../kernels/matmul_texture.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
-import { type Encoder, upload } from "../gpu/encoder.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import type { Encoder } from "../gpu/encoder.ts";
+import { Tensor } from "../gpu/tensor.ts";
 import {
   bindRange,
   type Bound,
@@ -32,6 +33,27 @@ const TEX_CAP = 32 << 20;
 /** Outputs per workgroup: 8×8 invocations of 8 rows, 16×16 of 16 columns. */
 const ROWS_PER_GROUP = 64, COLS_PER_GROUP = 256;
 const SLOT = 256;
+
+const freeParams = new WeakMap<Gpu, GPUBuffer[]>();
+
+/** A uniform buffer of three parameter slots; `release` (run after submit) recycles it. */
+class ParamBlock extends Tensor {
+  override release(): void {
+    freeParams.get(this.gpu)?.push(this.buffer);
+  }
+}
+
+function paramBlock(gpu: Gpu, data: Uint32Array<ArrayBuffer>): ParamBlock {
+  let free = freeParams.get(gpu);
+  if (!free) freeParams.set(gpu, free = []);
+  const buffer = free.pop() ?? gpu.device.createBuffer({
+    label: "matmul_texture_params",
+    size: data.byteLength,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  gpu.device.queue.writeBuffer(buffer, 0, data);
+  return new ParamBlock(gpu, buffer, [data.length], "u32", { label: "matmul_texture_params" });
+}
 
 interface Region {
   w: number;
@@ -144,7 +166,7 @@ function blocks(p: MatmulProblem, c: Chunk, o: Origin): { a: Block; b: Block } {
 export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number): void {
   const gpu = enc.gpu;
   const chunk = planChunks(p, limitBytes, gpu, (c) => textureShrink(p, c, gpu));
-  const slot = Math.max(SLOT, gpu.limits.minStorageBufferOffsetAlignment);
+  const slot = Math.max(SLOT, gpu.limits.minUniformBufferOffsetAlignment);
   const words = slot / 4;
   forEachChunk(p, chunk, (c, o, beta) => {
     const ra = regionA(p, c), rb = regionB(p, c);
@@ -160,7 +182,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
           {
             buffer: block.src.buffer,
             offset: block.src.offset + block.start * 4,
-            bytesPerRow: block.ld * 4,
+            bytesPerRow: block.rows > 1 ? block.ld * 4 : undefined,
             rowsPerImage: block.rows,
           },
           { texture: tex },
@@ -182,7 +204,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
     params.set([c.mc, c.nc, Math.ceil(c.kc / 4), 0, out.off, p.ldc], 0);
     floats[8] = p.alpha;
     floats[9] = beta;
-    const pt = upload(gpu, params, [params.length], "u32", "matmul_params");
+    const pt = paramBlock(gpu, params);
     enc.releaseAfterSubmit(pt);
     const pass = raw.beginComputePass({ label: "matmul_texture" });
     const paramBinding = (s: number) => ({
