@@ -6,8 +6,7 @@
  * @module
  */
 // The lead maps "fast-png" in deno.json; until then the pinned specifier is imported directly.
-// deno-lint-ignore no-import-prefix
-import { encode } from "npm:fast-png@8.0.0";
+import { encode } from "fast-png";
 import { ADVANCE, glyph, GLYPH_H, GLYPH_W } from "./font.ts";
 import type { Rgb } from "./palette.ts";
 

@@ -1,8 +1,7 @@
 // Rendering: deterministic bytes (checked against golden hashes), what the pictures contain,
 // terminal colours and NO_COLOR, self-contained HTML.
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "@std/assert";
-// deno-lint-ignore no-import-prefix
-import { decode } from "npm:fast-png@8.0.0";
+import { decode } from "fast-png";
 import { readTrace } from "../../lib/eval/trace.ts";
 import { Canvas } from "../../lib/viz/canvas.ts";
 import { renderHtml } from "../../lib/viz/html.ts";
