@@ -1,32 +1,60 @@
 /**
  * Non-causal multi-head softmax attention (models/layers.py `Attention`, scale 1/sqrt(HD)) on a
  * packed `qkv [B, T, 3·NH·HD]` laid out `[q heads | k heads | v heads]`, each head HD contiguous
- * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`). Flash-style: the forward walks the
- * keys once per query row with an online max/sum and saves only `lse [B, NH, T]`; the backward
- * recomputes the probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk
- * and dv per key row — so no `[T, T]` matrix and no atomics.
+ * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`). The forward walks the keys once per
+ * query row with an online max/sum and saves only `lse [B, NH, T]`; the backward recomputes the
+ * probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk and dv per key
+ * row — so no `[T, T]` matrix and no atomics, whatever T is.
+ *
+ * Two kernel families compute this (chosen per adapter and head dimension by
+ * {@linkcode defaultAttentionVariant}; both pass the same parity tests):
+ * - `rows` (kernels/attention_rows*.wgsl), for Mesa's software adapters: each invocation keeps
+ *   a few rows in registers with the head dimension baked in, loads vec4s and covers the grid
+ *   densely. Needs HD to be a multiple of 4.
+ * - `flash` (kernels/attention.wgsl, attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl), for real
+ *   GPUs (workgroup-memory tiles of keys) and any other head dimension.
  *
  * @module
  */
 import fwdSrc from "../../kernels/attention.wgsl" with { type: "text" };
 import dqSrc from "../../kernels/attention_bwd_dq.wgsl" with { type: "text" };
 import dkvSrc from "../../kernels/attention_bwd_dkv.wgsl" with { type: "text" };
+import rowsSrc from "../../kernels/attention_rows.wgsl" with { type: "text" };
+import rowsFwdSrc from "../../kernels/attention_rows_fwd.wgsl" with { type: "text" };
+import rowsBwdSrc from "../../kernels/attention_rows_bwd.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
-import { type Encoder, f32 } from "../gpu/encoder.ts";
+import { type Encoder, f32, type Params } from "../gpu/encoder.ts";
+import { grid1d } from "../gpu/grid.ts";
+import type { Constants } from "../gpu/pipelines.ts";
 import { Tensor } from "../gpu/tensor.ts";
+import { isSoftwareAdapter } from "../gpu/variants.ts";
 
 const FWD = { source: fwdSrc, file: "attention", entry: "attention_fwd" };
 const BWD_DQ = { source: dqSrc, file: "attention_bwd_dq", entry: "attention_bwd_dq" };
 const BWD_DKV = { source: dkvSrc, file: "attention_bwd_dkv", entry: "attention_bwd_dkv" };
+// The rows kernels share attention_rows.wgsl (Row blocks, loads, grid slots), prepended.
+const ROWS_FWD = {
+  source: rowsSrc + rowsFwdSrc,
+  file: "attention_rows_fwd",
+  entry: "attention_rows_fwd",
+};
+const ROWS_BWD = rowsSrc + rowsBwdSrc;
+const ROWS_DQ = { source: ROWS_BWD, file: "attention_rows_bwd", entry: "attention_rows_bwd_dq" };
+const ROWS_DKV = { source: ROWS_BWD, file: "attention_rows_bwd", entry: "attention_rows_bwd_dkv" };
 
-/** The largest head dimension the kernels hold in per-thread arrays (`HD_MAX` in the WGSL). */
+/** The largest head dimension the kernels hold in per-thread state (`HD_MAX` in the WGSL). */
 export const ATTENTION_MAX_HD = 64;
 
-/** The most rows one invocation can own (`QR_MAX` in the WGSL). */
+/** The most rows one invocation of the flash kernels can own (`QR_MAX` in the WGSL). */
 export const ATTENTION_MAX_QR = 4;
 
-/** Kernel geometry. */
-export interface AttentionVariant {
+/** The most rows one invocation of the rows kernels can own. */
+export const ATTENTION_ROWS_MAX_QR = 8;
+
+/** Geometry of the flash kernels. */
+export interface FlashAttentionVariant {
+  /** The kernel family. */
+  kind: "flash";
   /** Invocations per workgroup. */
   wg: number;
   /** Query (forward, dq) or key (dk, dv) rows per invocation, 1..{@linkcode ATTENTION_MAX_QR}. */
@@ -42,25 +70,55 @@ export interface AttentionVariant {
   fixedHd: boolean;
 }
 
-/** Bytes of workgroup memory a variant needs (the dk/dv kernel's tiles, the largest). */
+/** Geometry of the rows kernels (HD a multiple of 4, baked into the pipeline). */
+export interface RowsAttentionVariant {
+  /** The kernel family. */
+  kind: "rows";
+  /** Invocations per workgroup. */
+  wg: number;
+  /**
+   * Query (forward, dq) or key (dk, dv) rows per invocation, 1..{@linkcode ATTENTION_ROWS_MAX_QR}:
+   * each loaded row serves this many, and compile time grows with HD·qr.
+   */
+  qr: number;
+}
+
+/** Kernel family and geometry of the attention ops. */
+export type AttentionVariant = FlashAttentionVariant | RowsAttentionVariant;
+
+/** Bytes of workgroup memory a flash variant needs (the dk/dv kernel's tiles, the largest). */
 function tileBytes(kt: number, HD: number): number {
   return (2 * Math.max(kt, 1) * HD + 2 * Math.max(kt, 1)) * 4;
 }
 
 /**
- * The default geometry. Software adapters: 4 rows per invocation (llvmpipe scalarises storage
- * loads, so each loaded k/v row should serve several query rows) and no workgroup-memory tiles
- * (scalarised too, plus costly barriers). Real GPUs: a row per invocation and tiles of up to 64
- * rows (as many as the device's workgroup memory holds at this head dimension).
+ * The default geometry. Software adapters: the rows kernels with as many rows per invocation as
+ * keep HD·qr <= 128 (each loaded row serves qr rows; Mesa's compile time grows fast beyond
+ * that: ~2 s per kernel at 128, 5–14 s at 256), or, when HD is not a multiple of 4, the flash
+ * kernels with 4 rows per invocation and HD from the uniforms. Real GPUs: flash, a row per
+ * invocation and tiles of up to 64 rows (as many as the device's workgroup memory holds at this
+ * head dimension).
  *
  * @param gpu The device.
  * @param HD Head dimension.
  * @returns The variant the attention ops use when none is given.
+ *
+ * @example The software adapter's choice at HRM's CPU widths
+ * ```ts ignore
+ * defaultAttentionVariant(gpu, 16); // { kind: "rows", wg: 64, qr: 8 } on llvmpipe
+ * defaultAttentionVariant(gpu, 64); // { kind: "rows", wg: 64, qr: 2 } on llvmpipe
+ * ```
  */
 export function defaultAttentionVariant(gpu: Gpu, HD: number): AttentionVariant {
-  if (gpu.isFallbackAdapter) return { wg: 16, qr: 4, kt: 0, fixedHd: false };
+  if (isSoftwareAdapter(gpu)) {
+    if (HD % 4 === 0) {
+      const qr = Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, Math.floor(128 / HD)));
+      return { kind: "rows", wg: 64, qr };
+    }
+    return { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false };
+  }
   const fit = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / tileBytes(1, HD));
-  return { wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
+  return { kind: "flash", wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
 }
 
 function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number] {
@@ -79,11 +137,23 @@ function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number]
 }
 
 function checkVariant(gpu: Gpu, v: AttentionVariant, HD: number): void {
+  const wgOk = Number.isInteger(v.wg) && v.wg >= 1 &&
+    v.wg <= gpu.limits.maxComputeInvocationsPerWorkgroup;
+  if (v.kind === "rows") {
+    if (
+      !wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_ROWS_MAX_QR) ||
+      HD % 4 !== 0
+    ) {
+      throw new RangeError(
+        `attention: rows variant wg=${v.wg} qr=${v.qr} is invalid for HD=${HD} (want ` +
+          `1 <= qr <= ${ATTENTION_ROWS_MAX_QR}, wg within the device, HD a multiple of 4)`,
+      );
+    }
+    return;
+  }
   const bytes = tileBytes(v.kt, HD);
   if (
-    !(Number.isInteger(v.wg) && v.wg >= 1 &&
-      v.wg <= gpu.limits.maxComputeInvocationsPerWorkgroup) ||
-    !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_MAX_QR) ||
+    !wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_MAX_QR) ||
     !(Number.isInteger(v.kt) && v.kt >= 0) || (v.kt > 0 && !v.fixedHd) ||
     bytes > gpu.limits.maxComputeWorkgroupStorageSize
   ) {
@@ -95,8 +165,35 @@ function checkVariant(gpu: Gpu, v: AttentionVariant, HD: number): void {
   }
 }
 
-function constantsOf(v: AttentionVariant, HD: number): Record<string, number> {
-  return { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt };
+interface Launch {
+  constants: Constants;
+  params: Params;
+  workgroups: readonly [number, number?, number?];
+}
+
+// Both families take the same uniforms; the grids differ: the flash kernels put heads and batch
+// rows on y and z (a workgroup per row block of one head), the rows kernels flatten everything.
+function launch(
+  gpu: Gpu,
+  v: AttentionVariant,
+  B: number,
+  T: number,
+  NH: number,
+  HD: number,
+): Launch {
+  const params = [B, T, NH, HD, f32(1 / Math.sqrt(HD))];
+  if (v.kind === "rows") {
+    return {
+      constants: { HD, WG: v.wg, QR: v.qr },
+      params,
+      workgroups: grid1d(gpu, B * NH * Math.ceil(T / v.qr), v.wg),
+    };
+  }
+  return {
+    constants: { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt },
+    params,
+    workgroups: [Math.ceil(T / (v.wg * v.qr)), NH, B],
+  };
 }
 
 /**
@@ -106,9 +203,10 @@ function constantsOf(v: AttentionVariant, HD: number): Record<string, number> {
  * @param qkv Packed projections `[B, T, 3·NH·HD]` (after RoPE).
  * @param NH Number of heads.
  * @param HD Head dimension (at most {@linkcode ATTENTION_MAX_HD}).
- * @param variant Kernel geometry (default {@linkcode defaultAttentionVariant}).
+ * @param variant Kernel family and geometry (default {@linkcode defaultAttentionVariant}).
  * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]` (the backward needs both), new pooled tensors.
- * @throws {RangeError} naming the shapes when qkv does not fit NH and HD.
+ * @throws {RangeError} naming the shapes when qkv does not fit NH and HD, or the variant when it
+ *   is invalid for the device or HD.
  *
  * @example One attention layer's core
  * ```ts ignore
@@ -128,11 +226,9 @@ export function attentionForward(
   const out = Tensor.empty(enc.gpu, [B, T, NH * HD], "f32", "attention.out"); // [B, T, NH*HD]
   const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
   enc.dispatch({
-    kernel: FWD,
-    constants: constantsOf(variant, HD),
+    kernel: variant.kind === "rows" ? ROWS_FWD : FWD,
     bindings: [qkv, out, lse],
-    params: [B, T, NH, HD, f32(1 / Math.sqrt(HD))],
-    workgroups: [Math.ceil(T / (variant.wg * variant.qr)), NH, B],
+    ...launch(enc.gpu, variant, B, T, NH, HD),
   });
   return { out, lse };
 }
@@ -147,9 +243,10 @@ export function attentionForward(
  * @param lse The forward's `lse [B, NH, T]`.
  * @param NH Number of heads.
  * @param HD Head dimension.
- * @param variant Kernel geometry (default {@linkcode defaultAttentionVariant}).
+ * @param variant Kernel family and geometry (default {@linkcode defaultAttentionVariant}).
  * @returns `dqkv [B, T, 3·NH·HD]`, a new pooled tensor (every element written).
- * @throws {RangeError} naming the shapes when the tensors disagree.
+ * @throws {RangeError} naming the shapes when the tensors disagree, or the variant when it is
+ *   invalid for the device or HD.
  *
  * @example Back through attention, then RoPE
  * ```ts ignore
@@ -179,23 +276,15 @@ export function attentionBackward(
   }
   const dqkv = Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.dqkv"); // [B, T, 3*NH*HD]
   const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
-  const constants = constantsOf(variant, HD);
-  const params = [B, T, NH, HD, f32(1 / Math.sqrt(HD))];
-  const workgroups: [number, number, number] = [Math.ceil(T / (variant.wg * variant.qr)), NH, B];
-  enc.dispatch({
-    kernel: BWD_DQ,
-    constants,
-    bindings: [qkv, out, dout, lse, delta, dqkv],
-    params,
-    workgroups,
-  });
-  enc.dispatch({
-    kernel: BWD_DKV,
-    constants,
-    bindings: [qkv, dout, lse, delta, dqkv],
-    params,
-    workgroups,
-  });
+  const l = launch(enc.gpu, variant, B, T, NH, HD);
+  if (variant.kind === "rows") {
+    const bindings = [qkv, out, dout, lse, delta, dqkv];
+    enc.dispatch({ kernel: ROWS_DQ, bindings, ...l });
+    enc.dispatch({ kernel: ROWS_DKV, bindings, ...l });
+  } else {
+    enc.dispatch({ kernel: BWD_DQ, bindings: [qkv, out, dout, lse, delta, dqkv], ...l });
+    enc.dispatch({ kernel: BWD_DKV, bindings: [qkv, dout, lse, delta, dqkv], ...l });
+  }
   enc.releaseAfterSubmit(delta);
   return dqkv;
 }

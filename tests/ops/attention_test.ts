@@ -1,12 +1,14 @@
 // Attention forward/backward against the float64 reference (itself checked by finite
-// differences) for every geometry variant on ragged shapes, with scores large enough to overflow
-// exp without the running max, plus the golden config (T 81, 4 heads of 16) on real activations.
+// differences) for every kernel family and geometry variant on ragged shapes, with scores large
+// enough to overflow exp without the running max, plus the golden config (T 81, 4 heads of 16)
+// on real activations.
 import {
   attentionBackward,
   attentionForward,
   type AttentionVariant,
   defaultAttentionVariant,
 } from "../../lib/ops/attention.ts";
+import { isSoftwareAdapter } from "../../lib/gpu/variants.ts";
 import { ropeForward, ropeTables } from "../../lib/ops/rope.ts";
 import { rmsnormForward } from "../../lib/ops/rmsnorm.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
@@ -18,20 +20,30 @@ import { rmsnormRef } from "../ref/rmsnorm.ts";
 import { assertClose, gpuTest, maxRelError, randomArray } from "../_helpers.ts";
 import { assertEquals, assertLess, assertThrows } from "@std/assert";
 
-// Variants: the llvmpipe default (HD from the uniforms, 4 rows per invocation), the GPU default
-// (HD baked in, 64-row tiles), tiles dividing neither T nor the workgroup, tiles longer than the
-// workgroup, 3 rows per invocation. A baked-in HD compiles new pipelines per head dimension
-// (seconds each on llvmpipe), so those variants run on the HD = 8 shapes only.
+// Flash variants: the software adapters' choice when HD is not a multiple of 4 (HD from the
+// uniforms, 4 rows per invocation), the GPU default (HD baked in, 64-row tiles), tiles dividing
+// neither T nor the workgroup, tiles longer than the workgroup, 3 rows per invocation. A baked-in
+// HD compiles new pipelines per head dimension (seconds each on llvmpipe), so those variants run
+// on the HD = 8 shapes only.
 const VARIANTS: AttentionVariant[] = [
-  { wg: 16, qr: 4, kt: 0, fixedHd: false },
-  { wg: 64, qr: 1, kt: 64, fixedHd: true },
-  { wg: 16, qr: 1, kt: 5, fixedHd: true },
-  { wg: 8, qr: 2, kt: 24, fixedHd: true },
-  { wg: 8, qr: 3, kt: 0, fixedHd: false },
+  { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false },
+  { kind: "flash", wg: 64, qr: 1, kt: 64, fixedHd: true },
+  { kind: "flash", wg: 16, qr: 1, kt: 5, fixedHd: true },
+  { kind: "flash", wg: 8, qr: 2, kt: 24, fixedHd: true },
+  { kind: "flash", wg: 8, qr: 3, kt: 0, fixedHd: false },
 ];
 // [B, T, NH, HD]
 const SHAPES = [[1, 1, 1, 2], [2, 7, 3, 8], [1, 17, 1, 16], [2, 17, 3, 2], [1, 70, 2, 8]];
 const HD8 = SHAPES.filter((s) => s[3] === 8);
+// Rows variants (HD baked in, so each head dimension compiles three pipelines: ~2 s on llvmpipe),
+// each on shapes that exercise it: 8 rows per invocation with T = 1, T < 8 and T = 70 (ragged);
+// 3 rows and a 5-wide workgroup (ragged grid) with HD 12 (a partial first block); 1 row with
+// HD 52 (a partial last block). HD 16 and 64 run in the tests below with the default variant.
+const ROWS: [AttentionVariant, number[][]][] = [
+  [{ kind: "rows", wg: 64, qr: 8 }, [[1, 1, 1, 8], ...HD8]],
+  [{ kind: "rows", wg: 5, qr: 3 }, [[2, 17, 3, 12], [1, 2, 2, 12]]],
+  [{ kind: "rows", wg: 7, qr: 1 }, [[2, 6, 1, 52]]],
+];
 
 function absMax(a: ArrayLike<number>): number {
   let m = 0;
@@ -79,8 +91,7 @@ async function check(
   const [go, gl, gd] = await readTensors(gpu, [out, lse, dqkv]);
   const ref = attentionRef(qkv, B, T, NH, HD);
   const dref = attentionBackwardRef(dout, qkv, B, T, NH, HD);
-  const label =
-    `wg=${v.wg} qr=${v.qr} kt=${v.kt} fixedHd=${v.fixedHd} B=${B} T=${T} NH=${NH} HD=${HD} range=${range}`;
+  const label = `${JSON.stringify(v)} B=${B} T=${T} NH=${NH} HD=${HD} range=${range}`;
   // Scores are f32: an error of a few ulp(max|s|) in s_ij is a relative error of that size in
   // every exp(s_ij − lse_i), on top of ~1e-6 from f32 exp and T-term sums; max|s| is about
   // range²·sqrt(HD). Measured: 5e-7 at range 1, 5e-5 at range 20 (max|s| ~1100).
@@ -95,24 +106,46 @@ async function check(
   for (const t of [tq, tdo, out, lse, dqkv]) t.release();
 }
 
-gpuTest("attention: forward and backward match float64 for every variant", async (gpu) => {
+gpuTest("attention: flash forward and backward match float64 for every variant", async (gpu) => {
   const before = gpu.pool.stats().inUseBuffers;
   for (const v of VARIANTS) {
+    if (v.kind !== "flash") continue;
     for (const shape of v.fixedHd ? HD8 : SHAPES) await check(gpu, shape, v, 1);
   }
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 
-gpuTest("attention: head dimension 64 (HD_MAX) and huge scores stay finite", async (gpu) => {
-  const variants = [VARIANTS[0], VARIANTS[4]];
-  // Baking HD = 64 in costs ~20 s of shader compilation on llvmpipe: run it on real GPUs only.
-  if (!gpu.isFallbackAdapter) variants.push(defaultAttentionVariant(gpu, 64));
-  else console.warn("attention HD=64 with HD baked in: skipped on a software adapter");
-  for (const v of variants) {
-    await check(gpu, [1, 9, 2, 64], v, 1);
-    // Scores up to ~1100: exp overflows f32 without the running max.
-    await check(gpu, [2, 17, 1, 8], v, 20);
+gpuTest("attention: rows forward and backward match float64 for every variant", async (gpu) => {
+  const before = gpu.pool.stats().inUseBuffers;
+  for (const [v, shapes] of ROWS) {
+    for (const shape of shapes) await check(gpu, shape, v, 1);
   }
+  assertEquals(gpu.pool.stats().inUseBuffers, before);
+});
+
+gpuTest("attention: head dimension 64 (HD_MAX) and huge scores stay finite", async (gpu) => {
+  // The default at HD 64: rows with 2 rows per invocation on software adapters, flash with HD
+  // baked in and tiles on real GPUs (that one costs ~20 s of compilation on llvmpipe).
+  for (const v of [VARIANTS[0], VARIANTS[4], defaultAttentionVariant(gpu, 64)]) {
+    await check(gpu, [1, 9, 2, 64], v, 1);
+  }
+  // Scores up to ~1100: exp overflows f32 without the running max.
+  for (const v of [VARIANTS[0], VARIANTS[4], ROWS[0][0]]) await check(gpu, [2, 17, 1, 8], v, 20);
+});
+
+gpuTest("attention: the default variant by adapter and head dimension", (gpu) => {
+  const soft = isSoftwareAdapter(gpu);
+  for (const HD of [4, 8, 12, 16, 32, 48, 64]) {
+    const v = defaultAttentionVariant(gpu, HD);
+    if (!soft) {
+      assertEquals(v.kind, "flash", `HD ${HD} on a real GPU`);
+      continue;
+    }
+    // HD·qr <= 128 bounds Mesa's compile time; at least one row, at most 8.
+    assertEquals(v, { kind: "rows", wg: 64, qr: Math.min(8, Math.floor(128 / HD)) });
+  }
+  assertEquals(defaultAttentionVariant(gpu, 6).kind, "flash");
+  assertEquals(defaultAttentionVariant(gpu, 2).kind, "flash");
 });
 
 gpuTest("attention: mismatched shapes name the op and shapes", (gpu) => {
@@ -132,21 +165,35 @@ gpuTest("attention: mismatched shapes name the op and shapes", (gpu) => {
     "attentionBackward: dout [2,5,16], out [2,5,16], lse [2,2,4] do not match qkv [2,5,48] " +
       "(want dout = out = [2,5,16], lse = [2,2,5])",
   );
+  const flash = { kind: "flash" } as const;
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { wg: 32, qr: 1, kt: 1 << 20, fixedHd: true }),
+    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 1, kt: 1 << 20, fixedHd: true }),
     RangeError,
     "variant wg=32 qr=1 kt=1048576 fixedHd=true is invalid or does not fit the device",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { wg: 32, qr: 5, kt: 0, fixedHd: false }),
+    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 5, kt: 0, fixedHd: false }),
     RangeError,
     "variant wg=32 qr=5 kt=0",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { wg: 32, qr: 1, kt: 8, fixedHd: false }),
+    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 1, kt: 8, fixedHd: false }),
     RangeError,
     "variant wg=32 qr=1 kt=8 fixedHd=false",
   );
+  assertThrows(
+    () => attentionForward(enc, qkv, 2, 8, { kind: "rows", wg: 64, qr: 9 }),
+    RangeError,
+    "attention: rows variant wg=64 qr=9 is invalid for HD=8 (want 1 <= qr <= 8, wg within the " +
+      "device, HD a multiple of 4)",
+  );
+  const qkv6 = Tensor.empty(gpu, [2, 5, 36], "f32", "qkv6");
+  assertThrows(
+    () => attentionForward(enc, qkv6, 2, 6, { kind: "rows", wg: 64, qr: 1 }),
+    RangeError,
+    "rows variant wg=64 qr=1 is invalid for HD=6",
+  );
+  qkv6.release();
   for (const t of [qkv, out, lse]) t.release();
 });
 
