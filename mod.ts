@@ -58,3 +58,40 @@ export {
   toFloat32,
   writeSafetensors,
 } from "./lib/io/safetensors.ts";
+
+export { describeGpu, type Gpu, requestGpu } from "./lib/gpu/device.ts";
+export { Tensor } from "./lib/gpu/tensor.ts";
+export { Encoder, readTensor, readTensors, upload, writeTensor } from "./lib/gpu/encoder.ts";
+
+export { archFromConfig, type HrmArch, type HrmDims, hrmDims } from "./lib/model/dims.ts";
+export { Hrm, type InnerCarry, type SegmentOutputs } from "./lib/model/hrm.ts";
+export { initHrm, loadStateDict, stateDict } from "./lib/model/state.ts";
+export { Trainer } from "./lib/train/step.ts";
+export { type TrainOptions, type TrainResult, trainRun } from "./lib/train/loop.ts";
+export { learningRate } from "./lib/train/schedule.ts";
+export {
+  type EvalOptions,
+  type EvalResult,
+  evaluate,
+  type Predictions,
+} from "./lib/eval/evaluate.ts";
+export { readTrace, type Trace, writeTrace } from "./lib/eval/trace.ts";
+export { arcVote, submissionJson } from "./lib/eval/arc_vote.ts";
+export { mazeMetrics } from "./lib/eval/maze_metrics.ts";
+
+export {
+  type DatasetMetadata,
+  readIdentifiers,
+  readSplit,
+  type Split,
+  type SplitArrays,
+  SplitWriter,
+  writeIdentifiers,
+  writeSplit,
+} from "./lib/io/dataset.ts";
+export { generateSudokuDataset } from "./datasets/sudoku/dataset.ts";
+export { generateMiniSudokuDataset } from "./datasets/sudoku/mini.ts";
+export { generateMazeDataset } from "./datasets/maze/generate.ts";
+export { checkMazePath } from "./datasets/maze/check.ts";
+export { buildArcDataset } from "./datasets/arc/build.ts";
+export { invertPrediction, readArcVariants } from "./datasets/arc/invert.ts";

@@ -50,7 +50,8 @@ const CPU_ARCH = {
 
 /**
  * Every preset by name. Paper presets: `arc-1`, `arc-2`, `sudoku-extreme`,
- * `sudoku-extreme-laptop`, `maze-hard`, `sudoku-hard-full`. CPU presets: `sudoku-cpu`,
+ * `sudoku-extreme-laptop`, `maze-hard`, `sudoku-hard-full`. CPU presets: `sudoku-mini` (the
+ * demo), `sudoku-cpu`,
  * `maze-cpu`, `tiny`.
  *
  * @example
@@ -103,6 +104,26 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
         L_cycles: 8,
         halt_max_steps: 8,
         pos_encodings: "learned",
+      },
+    },
+  },
+  "sudoku-mini": {
+    summary: "the demo: 4×4 Sudoku on a CPU software adapter (hidden 64, 1+1 layers, batch 64)",
+    config: {
+      data_path: "data/sudoku-mini",
+      global_batch_size: 64,
+      epochs: 100,
+      eval_interval: 100,
+      ...CPU_TRAIN,
+      lr_warmup_steps: 50,
+      checkpoint_every_eval: false,
+      arch: {
+        ...CPU_ARCH,
+        num_heads: 4,
+        H_layers: 1,
+        L_layers: 1,
+        puzzle_emb_ndim: 0,
+        halt_exploration_prob: 0.1,
       },
     },
   },

@@ -44,6 +44,8 @@ export interface TrainOptions {
   evalLimit?: number;
   /** Called with each logged row. */
   onLog?: (row: Record<string, number>) => void;
+  /** Checked after each step; true ends the run early (with a checkpoint), e.g. a time budget. */
+  shouldStop?: () => boolean;
   /** Called after each step (for progress bars). */
   onStep?: (step: number, total: number) => void;
 }
@@ -221,7 +223,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         sinceLog++;
         opts.onStep?.(trainer.step, stopAt);
         if (sinceLog >= logEvery) await readMetrics();
-        if (trainer.step >= stopAt) break outer;
+        if (trainer.step >= stopAt || opts.shouldStop?.()) break outer;
       }
       iteration++;
       skip = 0;
