@@ -10,9 +10,12 @@
  * {@linkcode defaultAttentionVariant}; both pass the same parity tests):
  * - `rows` (kernels/attention_rows*.wgsl), for Mesa's software adapters: each invocation keeps
  *   a few rows in registers with the head dimension baked in, loads vec4s and covers the grid
- *   densely. Needs HD to be a multiple of 4.
+ *   densely. A head dimension that is not a multiple of 4 runs zero-padded to one (copies in and
+ *   out; no HRM config has one).
  * - `flash` (kernels/attention.wgsl, attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl), for real
- *   GPUs (workgroup-memory tiles of keys) and any other head dimension.
+ *   GPUs (workgroup-memory tiles of keys). Not for long sequences on llvmpipe, which silently
+ *   ends a shader's loops after 65535 iterations in total (gallivm's loop limiter): its nested
+ *   loops over HD reach that near T ≈ 200 at HD 32 (see {@linkcode LLVMPIPE_LOOP_LIMIT}).
  *
  * @module
  */
@@ -28,6 +31,8 @@ import { grid1d } from "../gpu/grid.ts";
 import type { Constants } from "../gpu/pipelines.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { isSoftwareAdapter } from "../gpu/variants.ts";
+import { fill } from "./elementwise.ts";
+import { copyRows } from "./slice.ts";
 
 const FWD = { source: fwdSrc, file: "attention", entry: "attention_fwd" };
 const BWD_DQ = { source: dqSrc, file: "attention_bwd_dq", entry: "attention_bwd_dq" };
@@ -51,6 +56,13 @@ export const ATTENTION_MAX_QR = 4;
 /** The most rows one invocation of the rows kernels can own. */
 export const ATTENTION_ROWS_MAX_QR = 8;
 
+/**
+ * Loop iterations llvmpipe runs per shader invocation, all loops together, before it silently
+ * leaves them (gallivm's `LP_MAX_TGSI_LOOP_ITERATIONS`). On software adapters the ops reject a
+ * variant whose loops could exceed it rather than return truncated sums.
+ */
+export const LLVMPIPE_LOOP_LIMIT = 65535;
+
 /** Geometry of the flash kernels. */
 export interface FlashAttentionVariant {
   /** The kernel family. */
@@ -70,7 +82,7 @@ export interface FlashAttentionVariant {
   fixedHd: boolean;
 }
 
-/** Geometry of the rows kernels (HD a multiple of 4, baked into the pipeline). */
+/** Geometry of the rows kernels (HD, rounded up to a multiple of 4, baked into the pipeline). */
 export interface RowsAttentionVariant {
   /** The kernel family. */
   kind: "rows";
@@ -93,11 +105,10 @@ function tileBytes(kt: number, HD: number): number {
 
 /**
  * The default geometry. Software adapters: the rows kernels with as many rows per invocation as
- * keep HD·qr <= 128 (each loaded row serves qr rows; Mesa's compile time grows fast beyond
- * that: ~2 s per kernel at 128, 5–14 s at 256), or, when HD is not a multiple of 4, the flash
- * kernels with 4 rows per invocation and HD from the uniforms. Real GPUs: flash, a row per
- * invocation and tiles of up to 64 rows (as many as the device's workgroup memory holds at this
- * head dimension).
+ * keep HD·qr <= 128 (each loaded row serves qr rows; Mesa's compile time grows fast with HD·qr:
+ * 1–3.5 s per kernel at 128, up to 9 s at 256). Real GPUs: flash, a row per invocation and
+ * tiles of up to 64 rows (as many as the device's workgroup memory holds at this head
+ * dimension).
  *
  * @param gpu The device.
  * @param HD Head dimension.
@@ -111,11 +122,8 @@ function tileBytes(kt: number, HD: number): number {
  */
 export function defaultAttentionVariant(gpu: Gpu, HD: number): AttentionVariant {
   if (isSoftwareAdapter(gpu)) {
-    if (HD % 4 === 0) {
-      const qr = Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, Math.floor(128 / HD)));
-      return { kind: "rows", wg: 64, qr };
-    }
-    return { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false };
+    const qr = Math.floor(128 / rowsHd(HD));
+    return { kind: "rows", wg: 64, qr: Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, qr)) };
   }
   const fit = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / tileBytes(1, HD));
   return { kind: "flash", wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
@@ -136,31 +144,52 @@ function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number]
   return [B, T];
 }
 
-function checkVariant(gpu: Gpu, v: AttentionVariant, HD: number): void {
+/** The head dimension the rows kernels run at: HD rounded up to a multiple of 4 (vec4 loads). */
+function rowsHd(HD: number): number {
+  return Math.ceil(HD / 4) * 4;
+}
+
+/**
+ * An upper bound on the loop iterations one invocation runs, all loops together (what llvmpipe
+ * limits). Flash: per key row the k/v load loop, and per owned row the dot, rescale and
+ * accumulate loops over HD (the dk/dv kernel is alike; tiles add at most one per element), plus
+ * the loops before and after. Rows: one loop over the keys, plus the store loops.
+ */
+function loopIterations(v: AttentionVariant, T: number, HD: number): number {
+  if (v.kind === "rows") return T + 2 * v.qr * (rowsHd(HD) / 4) + 1;
+  return T * (2 + HD * (2 + 3 * v.qr) + v.qr) + 4 * v.qr * (HD + 1) + 1;
+}
+
+function checkVariant(gpu: Gpu, v: AttentionVariant, T: number, HD: number): void {
   const wgOk = Number.isInteger(v.wg) && v.wg >= 1 &&
     v.wg <= gpu.limits.maxComputeInvocationsPerWorkgroup;
   if (v.kind === "rows") {
-    if (
-      !wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_ROWS_MAX_QR) ||
-      HD % 4 !== 0
-    ) {
+    if (!wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_ROWS_MAX_QR)) {
       throw new RangeError(
-        `attention: rows variant wg=${v.wg} qr=${v.qr} is invalid for HD=${HD} (want ` +
-          `1 <= qr <= ${ATTENTION_ROWS_MAX_QR}, wg within the device, HD a multiple of 4)`,
+        `attention: rows variant wg=${v.wg} qr=${v.qr} is invalid (want 1 <= qr <= ` +
+          `${ATTENTION_ROWS_MAX_QR}, 1 <= wg <= ${gpu.limits.maxComputeInvocationsPerWorkgroup})`,
       );
     }
-    return;
+  } else {
+    const bytes = tileBytes(v.kt, HD);
+    if (
+      !wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_MAX_QR) ||
+      !(Number.isInteger(v.kt) && v.kt >= 0) || (v.kt > 0 && !v.fixedHd) ||
+      bytes > gpu.limits.maxComputeWorkgroupStorageSize
+    ) {
+      throw new RangeError(
+        `attention: variant wg=${v.wg} qr=${v.qr} kt=${v.kt} fixedHd=${v.fixedHd} is invalid or ` +
+          `does not fit the device (HD=${HD}, ` +
+          `${bytes} of ${gpu.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory)`,
+      );
+    }
   }
-  const bytes = tileBytes(v.kt, HD);
-  if (
-    !wgOk || !(Number.isInteger(v.qr) && v.qr >= 1 && v.qr <= ATTENTION_MAX_QR) ||
-    !(Number.isInteger(v.kt) && v.kt >= 0) || (v.kt > 0 && !v.fixedHd) ||
-    bytes > gpu.limits.maxComputeWorkgroupStorageSize
-  ) {
+  const loops = loopIterations(v, T, HD);
+  if (isSoftwareAdapter(gpu) && loops > LLVMPIPE_LOOP_LIMIT) {
     throw new RangeError(
-      `attention: variant wg=${v.wg} qr=${v.qr} kt=${v.kt} fixedHd=${v.fixedHd} is invalid or ` +
-        `does not fit the device (HD=${HD}, ` +
-        `${bytes} of ${gpu.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory)`,
+      `attention: the ${v.kind} variant ${JSON.stringify(v)} may run ${loops} loop iterations ` +
+        `per invocation at T=${T}, HD=${HD}; llvmpipe silently stops after ` +
+        `${LLVMPIPE_LOOP_LIMIT} (use the rows kernels, the default on software adapters)`,
     );
   }
 }
@@ -171,8 +200,9 @@ interface Launch {
   workgroups: readonly [number, number?, number?];
 }
 
-// Both families take the same uniforms; the grids differ: the flash kernels put heads and batch
-// rows on y and z (a workgroup per row block of one head), the rows kernels flatten everything.
+// Both families take the same uniforms (the rows kernels see the padded head dimension, the scale
+// stays 1/sqrt(HD)); the grids differ: the flash kernels put heads and batch rows on y and z (a
+// workgroup per row block of one head), the rows kernels flatten everything.
 function launch(
   gpu: Gpu,
   v: AttentionVariant,
@@ -181,19 +211,39 @@ function launch(
   NH: number,
   HD: number,
 ): Launch {
-  const params = [B, T, NH, HD, f32(1 / Math.sqrt(HD))];
+  const scale = f32(1 / Math.sqrt(HD));
   if (v.kind === "rows") {
+    const hd = rowsHd(HD);
     return {
-      constants: { HD, WG: v.wg, QR: v.qr },
-      params,
+      constants: { HD: hd, WG: v.wg, QR: v.qr },
+      params: [B, T, NH, hd, scale],
       workgroups: grid1d(gpu, B * NH * Math.ceil(T / v.qr), v.wg),
     };
   }
   return {
     constants: { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt },
-    params,
+    params: [B, T, NH, HD, scale],
     workgroups: [Math.ceil(T / (v.wg * v.qr)), NH, B],
   };
+}
+
+/**
+ * `t` viewed as rows of HD values, copied into a zero-padded tensor of rows of `hd` (released
+ * after submit), shaped `[B, T, heads·hd]`.
+ */
+function padHeads(enc: Encoder, t: Tensor, HD: number, hd: number): Tensor {
+  const [B, T, C] = t.shape, rows = t.size / HD;
+  const p = Tensor.empty(enc.gpu, [B, T, (C / HD) * hd], "f32", `${t.label}.padded`);
+  fill(enc, p, 0);
+  copyRows(enc, t, { stride: HD, start: 0 }, p, { stride: hd, start: 0 }, rows, HD);
+  enc.releaseAfterSubmit(p);
+  return p;
+}
+
+/** The inverse of {@linkcode padHeads} into `t`; also releases `p` after submit. */
+function unpadHeads(enc: Encoder, p: Tensor, t: Tensor, HD: number, hd: number): void {
+  copyRows(enc, p, { stride: hd, start: 0 }, t, { stride: HD, start: 0 }, t.size / HD, HD);
+  enc.releaseAfterSubmit(p);
 }
 
 /**
@@ -222,14 +272,22 @@ export function attentionForward(
 ): { out: Tensor; lse: Tensor } {
   const [B, T] = dims("attentionForward", qkv, NH, HD);
   variant ??= defaultAttentionVariant(enc.gpu, HD);
-  checkVariant(enc.gpu, variant, HD);
+  checkVariant(enc.gpu, variant, T, HD);
   const out = Tensor.empty(enc.gpu, [B, T, NH * HD], "f32", "attention.out"); // [B, T, NH*HD]
   const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
-  enc.dispatch({
-    kernel: variant.kind === "rows" ? ROWS_FWD : FWD,
-    bindings: [qkv, out, lse],
-    ...launch(enc.gpu, variant, B, T, NH, HD),
-  });
+  const l = launch(enc.gpu, variant, B, T, NH, HD);
+  if (variant.kind === "flash") {
+    enc.dispatch({ kernel: FWD, bindings: [qkv, out, lse], ...l });
+    return { out, lse };
+  }
+  const hd = rowsHd(HD);
+  if (hd === HD) {
+    enc.dispatch({ kernel: ROWS_FWD, bindings: [qkv, out, lse], ...l });
+    return { out, lse };
+  }
+  const outP = Tensor.empty(enc.gpu, [B, T, NH * hd], "f32", "attention.out.padded");
+  enc.dispatch({ kernel: ROWS_FWD, bindings: [padHeads(enc, qkv, HD, hd), outP, lse], ...l });
+  unpadHeads(enc, outP, out, HD, hd);
   return { out, lse };
 }
 
@@ -266,7 +324,7 @@ export function attentionBackward(
 ): Tensor {
   const [B, T] = dims("attentionBackward", qkv, NH, HD);
   variant ??= defaultAttentionVariant(enc.gpu, HD);
-  checkVariant(enc.gpu, variant, HD);
+  checkVariant(enc.gpu, variant, T, HD);
   const want = `${[B, T, NH * HD]}`;
   if (`${dout.shape}` !== want || `${out.shape}` !== want || `${lse.shape}` !== `${[B, NH, T]}`) {
     throw new RangeError(
@@ -277,14 +335,20 @@ export function attentionBackward(
   const dqkv = Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.dqkv"); // [B, T, 3*NH*HD]
   const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
   const l = launch(enc.gpu, variant, B, T, NH, HD);
-  if (variant.kind === "rows") {
-    const bindings = [qkv, out, dout, lse, delta, dqkv];
-    enc.dispatch({ kernel: ROWS_DQ, bindings, ...l });
-    enc.dispatch({ kernel: ROWS_DKV, bindings, ...l });
-  } else {
+  enc.releaseAfterSubmit(delta);
+  if (variant.kind === "flash") {
     enc.dispatch({ kernel: BWD_DQ, bindings: [qkv, out, dout, lse, delta, dqkv], ...l });
     enc.dispatch({ kernel: BWD_DKV, bindings: [qkv, dout, lse, delta, dqkv], ...l });
+    return dqkv;
   }
-  enc.releaseAfterSubmit(delta);
+  const hd = rowsHd(HD);
+  const pad = (t: Tensor) => hd === HD ? t : padHeads(enc, t, HD, hd);
+  const dqkvP = hd === HD
+    ? dqkv
+    : Tensor.empty(enc.gpu, [B, T, 3 * NH * hd], "f32", "attention.dqkv.padded");
+  const bindings = [pad(qkv), pad(out), pad(dout), lse, delta, dqkvP];
+  enc.dispatch({ kernel: ROWS_DQ, bindings, ...l });
+  enc.dispatch({ kernel: ROWS_DKV, bindings, ...l });
+  if (dqkvP !== dqkv) unpadHeads(enc, dqkvP, dqkv, HD, hd);
   return dqkv;
 }
