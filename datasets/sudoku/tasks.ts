@@ -7,10 +7,10 @@
  * - hard: one local-search pool (hard_pool.ts) run from fresh random minimal puzzles; it emits
  *   accepted candidates once they are hard enough, at most {@linkcode HARD_PER_POOL}, so many
  *   independent pools give diversity. Pools come in two tiers, as datasets.md §1.5 suggests
- *   (a mixture, not a threshold): "moderate" pools emit from the start of their climb (ratings
- *   ~5-20, cheap), "extreme" pools only once their members average 20+ guesses (ratings ~15-150,
- *   ~15× the cost per puzzle). Two tasks in five are extreme, which puts the hard part's mean
- *   near 30 and the default mixture's near 22 (measured in docs/datasets.md).
+ *   (a mixture, not a threshold): "moderate" pools emit early in their climb (ratings ~5-20,
+ *   mean ~11, ~0.2 CPU-s each), "extreme" pools only candidates averaging 25+ guesses (ratings
+ *   ~15-200, mean ~58, ~1.2 CPU-s each). Two tasks in five are extreme, which puts the hard
+ *   part's mean near 30 and the default mixture's near 22 (measured in docs/datasets.md).
  *
  * Each emitted puzzle gets a random symmetry and is rated once as stored (rating.ts).
  *
@@ -41,8 +41,8 @@ export interface HardTier {
 
 /** The two hard tiers; see the module doc. */
 export const HARD_TIERS: { moderate: HardTier; extreme: HardTier } = {
-  moderate: { emitGeo: 6, minRating: 5 },
-  extreme: { emitGeo: 20, minRating: 10 },
+  moderate: { emitGeo: 7, minRating: 5 },
+  extreme: { emitGeo: 25, minRating: 15 },
 };
 
 /**
