@@ -1,14 +1,15 @@
 /**
  * Attention benchmark: GPU time of forward and backward (timestamp queries, as under
- * `HRM_GPU_PROFILE=1`) for the two kernel families at HRM's shapes, compared interleaved in one
- * run (the host is shared and noisy), medians and their ratio. On software adapters "flash" is
- * the flash kernels' llvmpipe geometry (the default before the rows kernels) and "rows" the
- * default now; on real GPUs "flash" is the default and "rows" is for comparison. The first call
- * of each variant (shader compilation included) is reported separately, and the two variants'
- * outputs must agree. At the maze-sized T the op refuses the flash kernels on llvmpipe (their
+ * `HRM_GPU_PROFILE=1`) of the flash kernels (their per-device geometry, the default before the
+ * rows kernels) and the rows kernels (the default now) at HRM's shapes, compared interleaved in
+ * one run (the host is shared and noisy): medians and their ratio to the first variant. The
+ * first call of each variant (shader compilation included) is reported separately, and the
+ * variants' outputs must agree. At long T the op refuses the flash kernels on llvmpipe (their
  * loops would pass its loop limiter; see `LLVMPIPE_LOOP_LIMIT`), so only rows runs there.
  * Writes bench/results/attention.json. `--quick` runs fewer repetitions and skips the maze-sized
- * shape.
+ * shape; `--reps N` sets the repetitions, `--shapes '[[B, T, NH, HD], ...]'` replaces the
+ * shapes and `--variants '{"name": AttentionVariant, ...}'` the variants (a rows variant with
+ * qr 0 takes the default's qr).
  *
  * @module
  */
@@ -20,13 +21,17 @@ Deno.env.set("HRM_GPU_PROFILE", "1");
 const { requestGpu } = await import("../lib/gpu/device.ts");
 const { Encoder, gpuProfile, readTensors, upload } = await import("../lib/gpu/encoder.ts");
 const { isSoftwareAdapter } = await import("../lib/gpu/variants.ts");
-const { attentionBackward, attentionForward, defaultAttentionVariant, ATTENTION_ROWS_MAX_QR } =
+const { attentionBackward, attentionForward, defaultAttentionVariant, flashAttentionVariant } =
   await import("../lib/ops/attention.ts");
 type AttentionVariant = import("../lib/ops/attention.ts").AttentionVariant;
 type Tensor = import("../lib/gpu/tensor.ts").Tensor;
 
 const quick = Deno.args.includes("--quick");
-const reps = quick ? 3 : 7;
+function arg(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+const reps = Number(arg("--reps") ?? (quick ? 3 : 7));
 const gpu = await requestGpu();
 const soft = isSoftwareAdapter(gpu);
 const info = gpu.adapter.info;
@@ -34,24 +39,29 @@ console.log(`adapter: ${info.description} (software ${soft}, ${gpu.backend})`);
 
 // [what, B, T, NH, HD]: the demo (4×4 Sudoku), the CPU presets, 8 heads at B·NH = 512, paper
 // width, and a maze-sized T on the CPU presets' width.
-const SHAPES: [string, number, number, number, number][] = [
-  ["sudoku-mini (demo)", 64, 16, 4, 16],
-  ["sudoku-cpu", 32, 81, 2, 32],
-  ["8 heads of 16, B·NH 512", 64, 82, 8, 16],
-  ["paper width (8 heads of 64)", 8, 82, 8, 64],
-  ...(quick
-    ? []
-    : [["maze-cpu (T 900)", 16, 900, 2, 32] as [string, number, number, number, number]]),
-];
+const given = arg("--shapes");
+const SHAPES: [string, number, number, number, number][] = given
+  ? (JSON.parse(given) as number[][]).map(([B, T, NH, HD]) => [`T ${T}`, B, T, NH, HD])
+  : [
+    ["sudoku-mini (demo)", 64, 16, 4, 16],
+    ["sudoku-cpu", 32, 81, 2, 32],
+    ["8 heads of 16, B·NH 512", 64, 82, 8, 16],
+    ["paper width (8 heads of 64)", 8, 82, 8, 64],
+    ...(quick
+      ? []
+      : [["maze-cpu (T 900)", 16, 900, 2, 32] as [string, number, number, number, number]]),
+  ];
+
+const givenVariants = arg("--variants");
 
 function variants(HD: number): Record<string, AttentionVariant> {
-  const qr = Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, Math.floor(128 / HD)));
-  return {
-    flash: soft
-      ? { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false }
-      : defaultAttentionVariant(gpu, HD),
-    rows: { kind: "rows", wg: 64, qr },
-  };
+  const rows = defaultAttentionVariant(gpu, HD);
+  if (givenVariants) {
+    const vs = JSON.parse(givenVariants) as Record<string, AttentionVariant>;
+    for (const v of Object.values(vs)) if (v.kind === "rows" && v.qr === 0) v.qr = rows.qr;
+    return vs;
+  }
+  return { flash: flashAttentionVariant(gpu, HD), rows };
 }
 
 function median(xs: number[]): number {
@@ -125,17 +135,19 @@ for (const [what, B, T, NH, HD] of SHAPES) {
       }
     }
   }
-  const diff = vs.flash
-    ? Math.max(
-      maxAbsDiff(results.flash[0], results.rows[0]),
-      maxAbsDiff(results.flash[1], results.rows[1]),
+  const names = Object.keys(vs), base = names[0];
+  const diffs = names.map((n) =>
+    Math.max(
+      maxAbsDiff(results[base][0], results[n][0]),
+      maxAbsDiff(results[base][1], results[n][1]),
     )
-    : NaN;
-  if (vs.flash && !(diff < 1e-4)) throw new Error(`${what}: flash and rows differ by ${diff}`);
+  );
+  const diff = Math.max(...diffs);
+  if (!(diff < 1e-4)) throw new Error(`${what}: the variants differ by ${diff}`);
   const total = (name: string) => median(times[name].fwd) + median(times[name].bwd);
-  for (const [name, v] of Object.entries(vs)) {
+  for (const [i, [name, v]] of Object.entries(vs).entries()) {
     const t = times[name];
-    const ratio = vs.flash ? total("flash") / total(name) : NaN;
+    const ratio = total(base) / total(name);
     console.log(
       [what, B, T, NH, HD, `${name} ${JSON.stringify(v)}`, median(t.fwd).toFixed(2)]
         .concat([median(t.bwd).toFixed(2), t.first.toFixed(0), ratio.toFixed(1)]).join("\t"),
@@ -152,8 +164,9 @@ for (const [what, B, T, NH, HD] of SHAPES) {
       fwd_ms: median(t.fwd),
       bwd_ms: median(t.bwd),
       first_call_ms: t.first,
-      speedup_vs_flash: vs.flash ? ratio : null,
-      max_abs_diff_vs_flash: name === "flash" ? 0 : vs.flash ? diff : null,
+      baseline: base,
+      speedup_vs_baseline: ratio,
+      max_abs_diff_vs_baseline: diffs[i],
     });
   }
   qkv.release();

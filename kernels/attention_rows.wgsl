@@ -12,7 +12,8 @@
 //   - invocations cover [B, NH, ceil(T/QR)] densely (flattened, folded into x + y·nwg.x), so no
 //     lane idles for a small T.
 // Compile time grows with HD·QR (the state is spilled straight-line code): the op picks QR so
-// HD·QR <= 128.
+// HD·QR <= 128 on llvmpipe. On real GPUs the same layout keeps a row's state in registers, and
+// QR = 1 (parallelism over every row) is the fastest there.
 // Bindings: qkv [B, T, 3·NH·HD] as vec4 (binding 0, here); the rest in the entry files.
 // Params { B, T, NH, HD, scale } (the entry files bind them).
 // Overrides:

@@ -6,16 +6,19 @@
  * probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk and dv per key
  * row — so no `[T, T]` matrix and no atomics, whatever T is.
  *
- * Two kernel families compute this (chosen per adapter and head dimension by
- * {@linkcode defaultAttentionVariant}; both pass the same parity tests):
- * - `rows` (kernels/attention_rows*.wgsl), for Mesa's software adapters: each invocation keeps
- *   a few rows in registers with the head dimension baked in, loads vec4s and covers the grid
- *   densely. A head dimension that is not a multiple of 4 runs zero-padded to one (copies in and
- *   out; no HRM config has one).
- * - `flash` (kernels/attention.wgsl, attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl), for real
- *   GPUs (workgroup-memory tiles of keys). Not for long sequences on llvmpipe, which silently
- *   ends a shader's loops after 65535 iterations in total (gallivm's loop limiter): its nested
- *   loops over HD reach that near T ≈ 200 at HD 32 (see {@linkcode LLVMPIPE_LOOP_LIMIT}).
+ * Two kernel families compute this (both pass the same parity tests):
+ * - `rows` (kernels/attention_rows*.wgsl), the default on every adapter
+ *   ({@linkcode defaultAttentionVariant}): each invocation keeps its rows in named registers with
+ *   the head dimension baked in, loads vec4s and covers the grid densely; a head dimension that
+ *   is not a multiple of 4 runs zero-padded to one (copies in and out; no HRM config has one).
+ *   Measured (bench/attention.ts, fwd+bwd): 12–28× faster than flash on llvmpipe at HRM's CPU
+ *   shapes (4–5× at paper width), 5–23× on an H200 from T 16 to T 901 (ARC).
+ * - `flash` (kernels/attention.wgsl, attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl): per-thread
+ *   arrays sized for HD_MAX and optional workgroup-memory tiles of keys
+ *   ({@linkcode flashAttentionVariant}); kept as the tiled alternative for comparison. Not for
+ *   long sequences on llvmpipe, which silently ends a shader's loops after 65535 iterations in
+ *   total (gallivm's loop limiter): its nested loops over HD reach that near T ≈ 200 at HD 32
+ *   (see {@linkcode LLVMPIPE_LOOP_LIMIT}).
  *
  * @module
  */
@@ -104,11 +107,11 @@ function tileBytes(kt: number, HD: number): number {
 }
 
 /**
- * The default geometry. Software adapters: the rows kernels with as many rows per invocation as
- * keep HD·qr <= 128 (each loaded row serves qr rows; Mesa's compile time grows fast with HD·qr:
- * 1–3.5 s per kernel at 128, up to 9 s at 256). Real GPUs: flash, a row per invocation and
- * tiles of up to 64 rows (as many as the device's workgroup memory holds at this head
- * dimension).
+ * The default geometry: the rows kernels everywhere. Software adapters: as many rows per
+ * invocation as keep HD·qr <= 128 (each loaded row serves qr rows, and llvmpipe's scalarised
+ * loads dominate; Mesa's compile time grows fast with HD·qr: 1–3.5 s per kernel at 128, up to
+ * 9 s at 256). Real GPUs: one row per invocation (more parallelism, state in registers: qr 1 was
+ * 6–12× faster than the per-HD qr on an H200).
  *
  * @param gpu The device.
  * @param HD Head dimension.
@@ -120,11 +123,30 @@ function tileBytes(kt: number, HD: number): number {
  * defaultAttentionVariant(gpu, 64); // { kind: "rows", wg: 64, qr: 2 } on llvmpipe
  * ```
  */
-export function defaultAttentionVariant(gpu: Gpu, HD: number): AttentionVariant {
-  if (isSoftwareAdapter(gpu)) {
-    const qr = Math.floor(128 / rowsHd(HD));
-    return { kind: "rows", wg: 64, qr: Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, qr)) };
-  }
+export function defaultAttentionVariant(gpu: Gpu, HD: number): RowsAttentionVariant {
+  if (!isSoftwareAdapter(gpu)) return { kind: "rows", wg: 64, qr: 1 };
+  const qr = Math.floor(128 / rowsHd(HD));
+  return { kind: "rows", wg: 64, qr: Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, qr)) };
+}
+
+/**
+ * The flash kernels' geometry for this device (the default before the rows kernels; benchmarks
+ * and tests compare against it). Software adapters: 4 rows per invocation (each loaded k/v row
+ * serves 4) and HD from the uniforms, no tiles. Real GPUs: a row per invocation, HD baked in and
+ * tiles of up to 64 rows (as many as the device's workgroup memory holds at this head
+ * dimension).
+ *
+ * @param gpu The device.
+ * @param HD Head dimension.
+ * @returns A flash variant that fits the device.
+ *
+ * @example Compare with the default
+ * ```ts ignore
+ * const flash = attentionForward(enc, qkv, NH, HD, flashAttentionVariant(gpu, HD));
+ * ```
+ */
+export function flashAttentionVariant(gpu: Gpu, HD: number): FlashAttentionVariant {
+  if (isSoftwareAdapter(gpu)) return { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false };
   const fit = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / tileBytes(1, HD));
   return { kind: "flash", wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
 }
@@ -189,7 +211,7 @@ function checkVariant(gpu: Gpu, v: AttentionVariant, T: number, HD: number): voi
     throw new RangeError(
       `attention: the ${v.kind} variant ${JSON.stringify(v)} may run ${loops} loop iterations ` +
         `per invocation at T=${T}, HD=${HD}; llvmpipe silently stops after ` +
-        `${LLVMPIPE_LOOP_LIMIT} (use the rows kernels, the default on software adapters)`,
+        `${LLVMPIPE_LOOP_LIMIT} (use the rows kernels, the default)`,
     );
   }
 }

@@ -7,6 +7,7 @@ import {
   attentionForward,
   type AttentionVariant,
   defaultAttentionVariant,
+  flashAttentionVariant,
 } from "../../lib/ops/attention.ts";
 import { isSoftwareAdapter } from "../../lib/gpu/variants.ts";
 import { ropeForward, ropeTables } from "../../lib/ops/rope.ts";
@@ -20,11 +21,10 @@ import { rmsnormRef } from "../ref/rmsnorm.ts";
 import { assertClose, gpuTest, maxRelError, randomArray } from "../_helpers.ts";
 import { assertEquals, assertLess, assertThrows } from "@std/assert";
 
-// Flash variants: the software adapters' choice when HD is not a multiple of 4 (HD from the
-// uniforms, 4 rows per invocation), the GPU default (HD baked in, 64-row tiles), tiles dividing
-// neither T nor the workgroup, tiles longer than the workgroup, 3 rows per invocation. A baked-in
-// HD compiles new pipelines per head dimension (seconds each on llvmpipe), so those variants run
-// on the HD = 8 shapes only.
+// Flash variants: the software adapters' geometry (HD from the uniforms, 4 rows per invocation),
+// the real GPUs' (HD baked in, 64-row tiles), tiles dividing neither T nor the workgroup, tiles
+// longer than the workgroup, 3 rows per invocation. A baked-in HD compiles new pipelines per head
+// dimension (seconds each on llvmpipe), so those variants run on the HD = 8 shapes only.
 const VARIANTS: AttentionVariant[] = [
   { kind: "flash", wg: 16, qr: 4, kt: 0, fixedHd: false },
   { kind: "flash", wg: 64, qr: 1, kt: 64, fixedHd: true },
@@ -125,23 +125,24 @@ gpuTest("attention: rows forward and backward match float64 for every variant", 
 });
 
 gpuTest("attention: head dimension 64 (HD_MAX) and huge scores stay finite", async (gpu) => {
-  // The default at HD 64: rows with 2 rows per invocation on software adapters, flash with HD
-  // baked in and tiles on real GPUs (that one costs ~20 s of compilation on llvmpipe).
-  for (const v of [VARIANTS[0], VARIANTS[4], defaultAttentionVariant(gpu, 64)]) {
-    await check(gpu, [1, 9, 2, 64], v, 1);
-  }
+  const hd64 = [VARIANTS[0], VARIANTS[4], defaultAttentionVariant(gpu, 64)];
+  // Flash with HD = 64 baked in (its real-GPU geometry) costs ~20 s of compilation on llvmpipe.
+  if (!isSoftwareAdapter(gpu)) hd64.push(flashAttentionVariant(gpu, 64));
+  else console.warn("attention HD=64 flash with HD baked in: skipped on a software adapter");
+  for (const v of hd64) await check(gpu, [1, 9, 2, 64], v, 1);
   // Scores up to ~1600: exp overflows f32 without the running max.
   for (const v of [VARIANTS[0], VARIANTS[4], ROWS[0][0]]) await check(gpu, [2, 17, 1, 16], v, 20);
 });
 
-gpuTest("attention: the default variant by adapter and head dimension", (gpu) => {
+gpuTest("attention: the default and flash variants by adapter and head dimension", (gpu) => {
   const soft = isSoftwareAdapter(gpu);
   for (const [HD, qr] of [[2, 8], [4, 8], [6, 8], [12, 8], [16, 8], [32, 4], [40, 3], [64, 2]]) {
-    const v = defaultAttentionVariant(gpu, HD);
     // Software adapters: HD·qr <= 128 (HD rounded up to a multiple of 4) bounds Mesa's compile
-    // time; at most 8 rows.
-    if (soft) assertEquals(v, { kind: "rows", wg: 64, qr }, `HD ${HD}`);
-    else assertEquals(v.kind, "flash", `HD ${HD} on a real GPU`);
+    // time, at most 8 rows; real GPUs: a row per invocation.
+    const want = { kind: "rows", wg: 64, qr: soft ? qr : 1 };
+    assertEquals(defaultAttentionVariant(gpu, HD), want, `HD ${HD}`);
+    const flash = flashAttentionVariant(gpu, HD);
+    assertEquals([flash.kind, flash.fixedHd], ["flash", !soft], `flash at HD ${HD}`);
   }
 });
 
