@@ -122,6 +122,21 @@ export function randomMiniPuzzle(rng: Rng, extraClues: number): MiniPuzzle {
   return { puzzle, solution: solution.slice() };
 }
 
+/**
+ * A random symmetry of a puzzle and its solution (positional map and digit relabelling), as the
+ * reference augments 9×9 Sudoku: the same transform applied to both.
+ */
+export function shuffleMini(rng: Rng, p: MiniPuzzle): MiniPuzzle {
+  const map = POSITIONS[rng.int(POSITIONS.length)];
+  const digits = [0, ...rng.permutation(N).map((d) => d + 1)];
+  const puzzle = new Uint8Array(CELLS), solution = new Uint8Array(CELLS);
+  for (let i = 0; i < CELLS; i++) {
+    puzzle[i] = digits[p.puzzle[map[i]]];
+    solution[i] = digits[p.solution[map[i]]];
+  }
+  return { puzzle, solution };
+}
+
 /** Options of {@linkcode generateMiniSudokuDataset}. */
 export interface MiniSudokuOptions {
   /** Output folder (HRM dataset layout). */
@@ -132,13 +147,16 @@ export interface MiniSudokuOptions {
   test: number;
   /** Clues given back after minimising (0 = minimal puzzles, ~4.4 clues). @default {4} */
   extraClues?: number;
+  /** Symmetric variants added to each training puzzle's group (the test split is never augmented). @default {0} */
+  aug?: number;
   /** Seed. */
   seed: number;
 }
 
 /**
  * Writes a mini-Sudoku dataset: test classes first, then training puzzles from the remaining
- * symmetry classes. Each puzzle is its own group (no augmentation).
+ * symmetry classes. Each puzzle is a group; with `aug`, a training group also holds that many
+ * random symmetric variants of its puzzle (each its own puzzle), as the reference's augmentation.
  *
  * @returns Counts, and the mean number of blanks per puzzle.
  * @throws {RangeError} when there are not enough distinct symmetry classes for the request.
@@ -173,10 +191,14 @@ export async function generateMiniSudokuDataset(
     try {
       for (const r of rows) {
         blanks += r.puzzle.filter((x) => x === 0).length;
-        await w.addGroup([{
+        const variants = [r];
+        if (split === "train") {
+          for (let k = 0; k < (o.aug ?? 0); k++) variants.push(shuffleMini(rng, r));
+        }
+        await w.addGroup(variants.map((v) => ({
           puzzle_identifier: 0,
-          examples: [{ input: r.puzzle.map((x) => x + 1), label: r.solution.map((x) => x + 1) }],
-        }]);
+          examples: [{ input: v.puzzle.map((x) => x + 1), label: v.solution.map((x) => x + 1) }],
+        })));
       }
       await w.finish({ num_puzzle_identifiers: 1 });
     } catch (e) {

@@ -32,7 +32,7 @@ export const demo: Command = {
       help: "where data and the run go",
     },
     { name: "minutes", type: "number", arg: "M", default: 7, help: "training time budget" },
-    { name: "train", type: "number", arg: "N", default: 1400, help: "training puzzles" },
+    { name: "train", type: "number", arg: "N", default: 1000, help: "training puzzles" },
     { name: "test", type: "number", arg: "N", default: 200, help: "held-out test puzzles" },
     { name: "seed", type: "number", arg: "S", default: 0, help: "seed for data and training" },
   ],
@@ -45,7 +45,8 @@ export const demo: Command = {
       out: data,
       train: f.train as number,
       test: f.test as number,
-      extraClues: 4,
+      extraClues: 6,
+      aug: 8,
       seed,
     });
     console.log(

@@ -115,10 +115,14 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       epochs: 100,
       eval_interval: 100,
       ...CPU_TRAIN,
-      lr_warmup_steps: 50,
+      lr: 2e-3,
+      lr_warmup_steps: 20,
       checkpoint_every_eval: false,
       arch: {
         ...CPU_ARCH,
+        // Learned positions: on a 4×4 grid a cell's row, column and box are absolute facts
+        // that RoPE's relative offsets cannot tell apart (cell 3→4 looks like 0→1).
+        pos_encodings: "learned",
         num_heads: 4,
         H_layers: 1,
         L_layers: 1,

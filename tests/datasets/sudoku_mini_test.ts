@@ -7,6 +7,7 @@ import {
   MINI_GRIDS,
   miniCanonical,
   randomMiniPuzzle,
+  shuffleMini,
 } from "../../datasets/sudoku/mini.ts";
 import { readSplit } from "../../lib/io/dataset.ts";
 
@@ -60,5 +61,23 @@ Deno.test("mini sudoku: dataset splits are symmetry-disjoint and load back", asy
     );
   const trainSet = new Set(classes(train));
   assert(classes(test).every((c) => !trainSet.has(c)));
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("mini sudoku: augmentation keeps puzzles valid, unique and in the original's class", async () => {
+  const rng = new Rng(11);
+  for (let i = 0; i < 30; i++) {
+    const p = randomMiniPuzzle(rng, 3);
+    const v = shuffleMini(rng, p);
+    assertEquals(countMiniSolutions(v.puzzle), 1);
+    assert(v.puzzle.every((x, j) => x === 0 || x === v.solution[j]));
+    assert(MINI_GRIDS.some((g) => g.every((x, j) => x === v.solution[j])));
+    assertEquals(miniCanonical(v.puzzle), miniCanonical(p.puzzle));
+  }
+  const out = await Deno.makeTempDir();
+  await generateMiniSudokuDataset({ out, train: 10, test: 5, aug: 3, seed: 1 });
+  const train = await readSplit(out, "train"), test = await readSplit(out, "test");
+  assertEquals([train.meta.total_groups, train.arrays.puzzle_identifiers.length], [10, 40]);
+  assertEquals([test.meta.total_groups, test.arrays.puzzle_identifiers.length], [5, 5]);
   await Deno.remove(out, { recursive: true });
 });
