@@ -386,6 +386,8 @@ export function writeTensor(t: Tensor, data: ArrayLike<number> | ArrayBufferView
       ? Int32Array.from(src)
       : Uint32Array.from(src);
   }
+  // Deno panics on a zero-byte writeBuffer.
+  if (arr.byteLength === 0) return;
   t.gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
 }
 
