@@ -142,7 +142,7 @@ const mean = (r: { rating: number }[]): number => r.reduce((s, x) => s + x.ratin
     got.push(
       ...runTask(
         {
-          kind: "hard",
+          kind: "moderate",
           seed: 1,
           split: "train",
           index: i,

@@ -15,7 +15,7 @@ export const CSV_HEADER = "source,question,answer,rating";
 
 /** One CSV row. */
 export interface SudokuCsvRow {
-  /** Origin, e.g. `puzzles4_forum_hardest_1905` or `hrm_hard_pool`. */
+  /** Origin, e.g. `puzzles4_forum_hardest_1905` or `hrm_pool_extreme`. */
   source: string;
   /** 81 cells, 0 = blank. */
   puzzle: Uint8Array;

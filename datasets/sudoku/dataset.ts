@@ -13,7 +13,7 @@ import { Rng } from "../rng.ts";
 import { SymmetrySet } from "./canonical.ts";
 import type { SudokuCsvRow } from "./csv.ts";
 import { TaskRunner } from "./parallel.ts";
-import type { TaskSpec } from "./tasks.ts";
+import { EXTREME_SHARE, type TaskSpec } from "./tasks.ts";
 import { type SplitSummary, writeSudokuDataset } from "./write.ts";
 
 /** Default easy share: 1.15M easy of 4.25M puzzles in Sudoku-Extreme. */
@@ -115,8 +115,10 @@ export async function generateSudokuPuzzles(
     for (const split of ["train", "test"] as const) {
       const n = opts[split];
       const easy = Math.round(n * mix);
+      const extreme = Math.round((n - easy) * EXTREME_SHARE);
       await collect(split, "easy", easy, sets[split]);
-      await collect(split, "hard", n - easy, sets[split]);
+      await collect(split, "moderate", n - easy - extreme, sets[split]);
+      await collect(split, "extreme", extreme, sets[split]);
       new Rng(`sudoku/${seed}/${split}/order`).shuffle(sets[split]);
     }
   } finally {

@@ -4,15 +4,17 @@
  * for any number of workers.
  *
  * - easy: a batch of random minimal puzzles (the easy ~27% of Sudoku-Extreme).
- * - hard: one local-search pool (hard_pool.ts) run from fresh random minimal puzzles; it emits
- *   accepted candidates once they are hard enough, at most {@linkcode HARD_PER_POOL}, so many
- *   independent pools give diversity. Pools come in two tiers, as datasets.md §1.5 suggests
- *   (a mixture, not a threshold): "moderate" pools emit early in their climb (ratings ~5-20,
- *   mean ~11, ~0.2 CPU-s each), "extreme" pools only candidates averaging 25+ guesses (ratings
- *   ~15-200, mean ~58, ~1.2 CPU-s each). Two tasks in five are extreme, which puts the hard
- *   part's mean near 30 and the default mixture's near 22 (measured in docs/datasets.md).
+ * - moderate / extreme: one local-search pool (hard_pool.ts) run from fresh random minimal
+ *   puzzles; it emits accepted candidates once they are hard enough, at most
+ *   {@linkcode HARD_PER_POOL}, so many independent pools give diversity. The two tiers make the
+ *   hard part a mixture, as datasets.md §1.5 suggests: moderate pools emit early in their climb
+ *   (ratings ~5-20, mean ~11, ~0.2 CPU-s per puzzle), extreme pools only candidates averaging
+ *   25+ guesses (ratings ~15-200, mean ~58, ~1.2 CPU-s per puzzle). The caller fixes each tier's
+ *   share of puzzles ({@linkcode EXTREME_SHARE}), since pools vary a lot in how far they climb.
+ *   A pool that accepts nothing for {@linkcode STALL_STEPS} steps starts afresh.
  *
- * Each emitted puzzle gets a random symmetry and is rated once as stored (rating.ts).
+ * Each emitted puzzle is re-proven unique, gets a random symmetry and is rated once as stored
+ * (rating.ts).
  *
  * @module
  */
@@ -30,6 +32,10 @@ export const EASY_BATCH = 16;
 export const HARD_PER_POOL = 24;
 /** Steps after which a hard pool gives up (it emits what it has). */
 export const HARD_MAX_STEPS = 20_000;
+/** A pool with no accepted candidate in this many steps is restarted from fresh puzzles. */
+export const STALL_STEPS = 2_000;
+/** Share of the hard part from extreme pools: 0.4 · ~58 + 0.6 · ~11 ≈ 30 mean rating. */
+export const EXTREME_SHARE = 0.4;
 
 /** When a hard pool may emit a candidate. */
 export interface HardTier {
@@ -45,20 +51,10 @@ export const HARD_TIERS: { moderate: HardTier; extreme: HardTier } = {
   extreme: { emitGeo: 25, minRating: 15 },
 };
 
-/**
- * The tier of hard task `index`: two in every five are extreme.
- *
- * @param index Task number.
- * @returns The tier.
- */
-export function hardTier(index: number): HardTier {
-  return index % 5 === 1 || index % 5 === 3 ? HARD_TIERS.extreme : HARD_TIERS.moderate;
-}
-
 /** One unit of work. */
 export interface TaskSpec {
   /** Which generator. */
-  kind: "easy" | "hard";
+  kind: "easy" | "moderate" | "extreme";
   /** The dataset seed. */
   seed: number;
   /** Train and test draw from disjoint seeds. */
@@ -74,8 +70,12 @@ export interface TaskSpec {
   limit?: number;
 }
 
-/** Names written to the CSV `source` column. */
-export const SOURCES = { easy: "hrm_easy_minimal", hard: "hrm_hard_pool" } as const;
+/** Names written to the CSV `source` column, by task kind. */
+export const SOURCES: Record<TaskSpec["kind"], string> = {
+  easy: "hrm_minimal",
+  moderate: "hrm_pool_moderate",
+  extreme: "hrm_pool_extreme",
+};
 
 /**
  * Runs one task.
@@ -95,15 +95,10 @@ export const SOURCES = { easy: "hrm_easy_minimal", hard: "hrm_hard_pool" } as co
  */
 export function runTask(spec: TaskSpec, solver: SudokuSolver): SudokuCsvRow[] {
   const rng = new Rng(`sudoku/${spec.seed}/${spec.split}/${spec.kind}/${spec.index}`);
-  return spec.kind === "easy"
-    ? easyTask(rng, solver, spec.minRating, Math.min(EASY_BATCH, spec.limit ?? Infinity))
-    : hardTask(
-      rng,
-      solver,
-      spec.minRating,
-      hardTier(spec.index),
-      Math.min(HARD_PER_POOL, spec.limit ?? Infinity),
-    );
+  if (spec.kind === "easy") {
+    return easyTask(rng, solver, spec.minRating, Math.min(EASY_BATCH, spec.limit ?? Infinity));
+  }
+  return hardTask(rng, solver, spec, Math.min(HARD_PER_POOL, spec.limit ?? Infinity));
 }
 
 function store(
@@ -142,20 +137,21 @@ function easyTask(
   return out;
 }
 
-function hardTask(
-  rng: Rng,
-  solver: SudokuSolver,
-  minRating: number,
-  tier: HardTier,
-  limit: number,
-): SudokuCsvRow[] {
-  const pool = new HardPool(rng, solver);
+function hardTask(rng: Rng, solver: SudokuSolver, spec: TaskSpec, limit: number): SudokuCsvRow[] {
+  const tier = HARD_TIERS[spec.kind as "moderate" | "extreme"];
+  const floor = Math.max(spec.minRating, tier.minRating);
   const out: SudokuCsvRow[] = [];
-  const floor = Math.max(minRating, tier.minRating);
-  while (out.length < limit && pool.steps < HARD_MAX_STEPS) {
+  let pool = new HardPool(rng, solver), steps = 0, lastAccept = 0;
+  while (out.length < limit && steps < HARD_MAX_STEPS) {
+    steps++;
     const cand = pool.step();
+    if (cand !== undefined) lastAccept = pool.steps;
+    else if (pool.steps - lastAccept >= STALL_STEPS) {
+      pool = new HardPool(rng, solver);
+      lastAccept = 0;
+    }
     if (cand === undefined || cand.geoGuesses < tier.emitGeo) continue;
-    const row = store(rng, solver, cand.puzzle, cand.solution, SOURCES.hard);
+    const row = store(rng, solver, cand.puzzle, cand.solution, SOURCES[spec.kind]);
     if (row.rating >= floor) out.push(row);
   }
   return out;

@@ -86,7 +86,7 @@ Deno.test("dataset: the same seed gives the same puzzles for any worker count", 
 Deno.test("tasks: hard pool puzzles are unique and at least as hard as their tier asks", () => {
   const solver = new SudokuSolver();
   const rows = runTask(
-    { kind: "hard", seed: 1, split: "train", index: 0, minRating: 0, limit: 1 },
+    { kind: "moderate", seed: 1, split: "train", index: 0, minRating: 0, limit: 1 },
     solver,
   );
   assertEquals(rows.length, 1);
