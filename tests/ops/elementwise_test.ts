@@ -57,3 +57,10 @@ gpuTest("elementwise: mismatched sizes name the op and tensors", (gpu) => {
   a.release();
   b.release();
 });
+
+gpuTest("upload and read back an empty tensor (zero-byte writes are skipped)", async (gpu) => {
+  const t = upload(gpu, new Float32Array(0), [0]);
+  const [back] = await readTensors(gpu, [t]);
+  assertEquals(back.length, 0);
+  t.release();
+});
