@@ -141,7 +141,10 @@ export function checkGpuErrors(gpu: Gpu, what = "GPU work"): void {
   if (gpu.lost) throw new Error(`GPU device lost during ${what}: ${gpu.lost}`);
   if (gpu.errors.length) {
     const errs = gpu.errors.splice(0);
-    throw new Error(`GPU error during ${what}: ${errs.join(" | ")}`);
+    const hint = Deno.env.get("HRM_GPU_DEBUG")
+      ? ""
+      : " (rerun with HRM_GPU_DEBUG=1 to name the kernel)";
+    throw new Error(`GPU error during ${what}: ${errs.join(" | ")}${hint}`);
   }
 }
 

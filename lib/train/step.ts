@@ -66,7 +66,7 @@ export class Trainer {
   readonly metrics: Tensor;
   readonly #minSteps: Tensor;
   readonly #lossType: LossType;
-  readonly #rng: Rng;
+  readonly #seed: number;
 
   /**
    * @param model The model (weights loaded or initialised).
@@ -78,7 +78,7 @@ export class Trainer {
     this.model = model;
     this.batchSize = batchSize;
     this.#lossType = lossType;
-    this.#rng = new Rng(seed ^ 0x5eed);
+    this.#seed = seed;
     const layout = { specs: [...model.params.specs], size: model.params.flat.size };
     this.grads = new FlatParams(model.gpu, layout, "grads");
     this.m = new FlatParams(model.gpu, layout, "adam_m");
@@ -116,11 +116,11 @@ export class Trainer {
   trainStep(h: StepHyper): void {
     const model = this.model, B = this.batchSize, arch = model.arch;
     // Exploration: with probability p a row must run at least U{2..halt_max_steps} segments.
+    // Drawn from a stream per step, so a resumed run draws what an uninterrupted one would.
+    const rng = new Rng(`${this.#seed}:explore:${this.step + 1}`);
     const minSteps = new Uint32Array(B);
     for (let b = 0; b < B; b++) {
-      if (this.#rng.float() < arch.halt_exploration_prob) {
-        minSteps[b] = this.#rng.range(2, arch.halt_max_steps);
-      }
+      if (rng.float() < arch.halt_exploration_prob) minSteps[b] = rng.range(2, arch.halt_max_steps);
     }
     writeTensor(this.#minSteps, minSteps);
     this.step++;
