@@ -103,7 +103,7 @@ export const evalCommand: Command = {
     const test = await readSplit(config.data_path, "test");
     const vote = Boolean(f["arc-vote"] || f.submission);
     const variants = vote ? await readArcVariants(config.data_path) : undefined;
-    const maze = inferTask(test.meta.vocab_size, test.meta.seq_len) === "maze";
+    const maze = inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels) === "maze";
     const gpu = await requestGpu();
     const model = await buildModel(gpu, config, test.meta, checkpoint);
     const src = samplerSource(test);
@@ -164,7 +164,7 @@ export const evalCommand: Command = {
         await writeTrace(f.trace as string, {
           ...r.trace,
           meta: {
-            task: inferTask(test.meta.vocab_size, test.meta.seq_len),
+            task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
             vocab_size: test.meta.vocab_size,
             seq_len: test.meta.seq_len,
             puzzle_emb_len: model.dims.P,

@@ -104,7 +104,7 @@ async function traceFromModel(live: Live, examples: number, file: string): Promi
     const trace: Trace = {
       ...r.trace!,
       meta: {
-        task: inferTask(test.meta.vocab_size, test.meta.seq_len),
+        task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
         vocab_size: test.meta.vocab_size,
         seq_len: test.meta.seq_len,
         puzzle_emb_len: model.dims.P,

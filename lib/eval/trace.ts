@@ -18,10 +18,19 @@ import type { TraceData } from "./evaluate.ts";
 /** The task a dataset holds, judged from its vocabulary and length. */
 export type TraceTask = "sudoku" | "maze" | "arc" | "unknown";
 
-/** Infers the task from the dataset's sizes (sudoku 11/81, maze 6/N², ARC 12/900). */
-export function inferTask(vocab: number, seqLen: number): TraceTask {
-  if (vocab === 11 && seqLen === 81) return "sudoku";
-  if (vocab === 6 && Number.isInteger(Math.sqrt(seqLen))) return "maze";
+/**
+ * Infers the task from the dataset's sizes: Sudoku (vocab side + 2, seq_len side², side a square:
+ * 9×9 or the demo's 4×4), maze (vocab 6, square seq_len) or ARC (vocab 12, 900). A 4×4 Sudoku and a
+ * 4×4 maze share their sizes; Sudoku labels never hold token 1 (blank), maze labels do (walls), so
+ * pass some labels to tell them apart.
+ */
+export function inferTask(vocab: number, seqLen: number, labels?: ArrayLike<number>): TraceTask {
+  const side = Math.sqrt(seqLen), box = Math.sqrt(side);
+  const sudokuSized = Number.isInteger(box) && box >= 2 && vocab === side + 2;
+  if (sudokuSized && (vocab === 11 || (labels && !Array.prototype.includes.call(labels, 1)))) {
+    return "sudoku";
+  }
+  if (vocab === 6 && Number.isInteger(side)) return "maze";
   if (vocab === 12 && seqLen === 900) return "arc";
   return "unknown";
 }

@@ -1,5 +1,5 @@
 /**
- * Sudoku panels: the puzzle, the solution, and each segment's 9×9 prediction with the givens on
+ * Sudoku panels: the puzzle, the solution, and each segment's 9×9 (or 4×4) prediction with the givens on
  * grey, right digits in blue, wrong ones in red, and cells changed since the previous segment on
  * yellow (the paper's "depth-first search with backtracking" shows as digits that flip back).
  * Tokens: 0 PAD, 1 blank, digit d → d + 1.
@@ -13,8 +13,18 @@ const digit = (
   tok: number,
 ): string => (tok >= 2 && tok <= 10 ? String(tok - 1) : tok === 1 ? " " : "?");
 
+// 9×9, or the demo's 4×4 (side from seq_len, box = √side).
 function panel(title: string, cells: Cell[]): Panel {
-  return { title, rows: 9, cols: 9, cells, glyphs: true, box: 3, gridLines: true };
+  const side = Math.round(Math.sqrt(cells.length));
+  return {
+    title,
+    rows: side,
+    cols: side,
+    cells,
+    glyphs: true,
+    box: Math.round(Math.sqrt(side)),
+    gridLines: true,
+  };
 }
 
 /**

@@ -106,13 +106,13 @@ export function exampleView(trace: Trace, example: number, file: string): Exampl
  */
 export function traceTask(trace: Trace, file: string): TraceTask {
   const m = trace.meta;
-  const inferred = inferTask(m.vocab_size, m.seq_len);
+  const inferred = inferTask(m.vocab_size, m.seq_len, trace.labels.map((l) => (l < 0 ? 0 : l)));
   if (m.task === "unknown") return inferred;
   if (inferred !== m.task) {
     throw new HrmError(
       file,
       `metadata says task ${m.task}, but vocab_size ${m.vocab_size} and seq_len ${m.seq_len} ` +
-        `do not fit it (sudoku 11/81, maze 6/N², arc 12/900)`,
+        `do not fit it (sudoku 11/81 or 6/16, maze 6/N², arc 12/900)`,
     );
   }
   return m.task;
