@@ -228,6 +228,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
         }),
       );
       pass.dispatchWorkgroups(Math.ceil(pk.r.w / 64), pk.r.h);
+      enc.dispatches++;
     }
     const pipeline = gpu.pipelines.get(MATMUL, { TRANS_A: p.transA, TRANS_B: p.transB });
     pass.setPipeline(pipeline);
@@ -245,6 +246,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
       }),
     );
     pass.dispatchWorkgroups(Math.ceil(c.nc / COLS_PER_GROUP), Math.ceil(c.mc / ROWS_PER_GROUP));
+    enc.dispatches++; // counted like Encoder.dispatch's, for dispatches-per-step figures
     pass.end();
   });
 }
