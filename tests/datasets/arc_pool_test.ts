@@ -58,9 +58,13 @@ Deno.test("buildTaskGroups translates all but one train example; test sits at th
 
 Deno.test("runArcTasks surfaces a worker failure", async () => {
   const broken = { ...tasks[0], train: [{ input: null, output: null }] } as unknown as ArcTask;
-  await assertRejects(async () => {
-    for await (const _ of runArcTasks([broken], { aug: 1, seed: 1, workers: 1 })) {
-      // drain
-    }
-  }, Error, "ARC worker failed on task 00576224");
+  await assertRejects(
+    async () => {
+      for await (const _ of runArcTasks([broken], { aug: 1, seed: 1, workers: 1 })) {
+        // drain
+      }
+    },
+    Error,
+    "ARC worker failed on task 00576224",
+  );
 });
