@@ -166,7 +166,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       );
       row.step_time_s = dt / sinceLog;
       row.tokens_per_s = (sinceLog * B * model.dims.S) / dt;
-      if (!METRIC_NAMES.every((k, i) => Number.isFinite(sums[i]))) {
+      if (!METRIC_NAMES.every((_, i) => Number.isFinite(sums[i]))) {
         throw new HrmError(
           undefined,
           `non-finite loss at step ${trainer.step}; stopped, the last good checkpoint is ${

@@ -45,7 +45,8 @@ function assertRel(
 
 const B = get(batch.tensors, "inputs").shape[0];
 
-function toFloat32Flat(_model: Hrm): Map<string, Float32Array> {
+/** The fixture's initial weights by name, as f32. */
+function toFloat32Flat(): Map<string, Float32Array> {
   const m = new Map<string, Float32Array>();
   for (const [k, v] of weights.tensors) m.set(k, toFloat32(v));
   return m;
@@ -132,6 +133,7 @@ gpuTest(
     const step = await readSafetensors(`${DIR}train_step.safetensors`);
     const inUse0 = gpu.pool.stats().inUseBuffers;
     const model = loadModel(gpu);
+    const before = toFloat32Flat();
     const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
     trainer.setBatch(
       get(batch.tensors, "inputs").data as Int32Array,
@@ -164,9 +166,14 @@ gpuTest(
       const g = grads.subarray(s.offset, s.offset + n);
       assertRel(g, toFloat32(get(step.tensors, `grad.${s.name}`)), 1e-3, `grad.${s.name}`);
       const p = params.subarray(s.offset, s.offset + n);
-      assertRel(p, toFloat32(get(step.tensors, `updated.${s.name}`)), 1e-3, `updated.${s.name}`);
+      const ref = toFloat32(get(step.tensors, `updated.${s.name}`));
+      assertRel(p, ref, 1e-3, `updated.${s.name}`);
+      // The update itself (≈ lr·π/4 per element) is far smaller than the weights: compare it too.
+      const w0 = before.get(s.name)!;
+      assertRel(p.map((x, i) => x - w0[i]), ref.map((x, i) => x - w0[i]), 1e-3, `delta.${s.name}`);
     }
     trainer.release();
     model.release();
+    assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
   },
 );

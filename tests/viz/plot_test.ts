@@ -2,7 +2,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { Canvas, encodePng } from "../../lib/viz/canvas.ts";
 import { glyph, textWidth } from "../../lib/viz/font.ts";
-import { COLORS } from "../../lib/viz/palette.ts";
 import { formatTick, linePlot, niceTicks } from "../../lib/viz/plot.ts";
 
 const count = (cv: Canvas, c: readonly number[]) => {
