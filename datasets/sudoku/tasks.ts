@@ -8,8 +8,8 @@
  *   puzzles; it emits accepted candidates once they are hard enough, at most
  *   {@linkcode HARD_PER_POOL}, so many independent pools give diversity. The two tiers make the
  *   hard part a mixture, as datasets.md §1.5 suggests: moderate pools emit early in their climb
- *   (ratings ~5-20, mean ~11, ~0.2 CPU-s per puzzle), extreme pools only candidates averaging
- *   25+ guesses (ratings ~15-200, mean ~58, ~1.2 CPU-s per puzzle). The caller fixes each tier's
+ *   (ratings ~5-20, mean ~10, ~0.2 CPU-s per puzzle), extreme pools only candidates averaging
+ *   28+ guesses (ratings ~15-200, mean ~50, ~1.3 CPU-s per puzzle). The caller fixes each tier's
  *   share of puzzles ({@linkcode EXTREME_SHARE}), since pools vary a lot in how far they climb.
  *   A pool that accepts nothing for {@linkcode STALL_STEPS} steps starts afresh.
  *
@@ -34,8 +34,8 @@ export const HARD_PER_POOL = 24;
 export const HARD_MAX_STEPS = 20_000;
 /** A pool with no accepted candidate in this many steps is restarted from fresh puzzles. */
 export const STALL_STEPS = 2_000;
-/** Share of the hard part from extreme pools: 0.4 · ~58 + 0.6 · ~11 ≈ 30 mean rating. */
-export const EXTREME_SHARE = 0.4;
+/** Share of the hard part from extreme pools: 0.5 · ~50 + 0.5 · ~10 ≈ 30 mean rating. */
+export const EXTREME_SHARE = 0.5;
 
 /** When a hard pool may emit a candidate. */
 export interface HardTier {
@@ -48,7 +48,7 @@ export interface HardTier {
 /** The two hard tiers; see the module doc. */
 export const HARD_TIERS: { moderate: HardTier; extreme: HardTier } = {
   moderate: { emitGeo: 7, minRating: 5 },
-  extreme: { emitGeo: 25, minRating: 15 },
+  extreme: { emitGeo: 28, minRating: 15 },
 };
 
 /** One unit of work. */
