@@ -2,8 +2,9 @@
  * The sudoku solver behind uniqueness checks, generation and rating: 9-bit candidate masks per
  * cell (Uint16Array), propagation by naked singles, hidden singles and locked candidates
  * (pointing and claiming, i.e. tdoku's box/line "triads"), then binary branching on the most
- * constrained cell (MRV): try its lowest candidate, else exclude it. Each branch point counts one
- * guess, as tdoku's `num_guesses` does. A solution limit stops the search early: limit 2 proves
+ * constrained cell (MRV, ties broken towards the cell whose peers share most candidates with it):
+ * try its lowest candidate, else exclude it. Each branch point counts one guess, as tdoku's
+ * `num_guesses` does. A solution limit stops the search early: limit 2 proves
  * uniqueness, limit 1 gives the rating (see `rating.ts`).
  *
  * State lives in preallocated per-depth buffers, so solving allocates nothing; one solver per
