@@ -110,7 +110,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   "sudoku-mini": {
     summary: "the demo: 4×4 Sudoku on a CPU software adapter (hidden 64, 1+1 layers, batch 64)",
     config: {
-      data_path: "data/sudoku-mini",
+      data_path: "data/sudoku-mini", // hrm gen sudoku --mini --out data/sudoku-mini
       global_batch_size: 64,
       epochs: 100,
       eval_interval: 100,
