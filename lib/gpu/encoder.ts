@@ -178,13 +178,7 @@ export class Encoder {
     }
     const pass = this.#pass ??= this.#encoder.beginComputePass();
     for (const p of this.#pendingUniform) {
-      const entries = p.slot < 0 ? p.entries : [
-        ...p.entries,
-        {
-          binding: p.entries.length,
-          resource: { buffer: uniform!, offset: (p.slot - first) * SLOT_BYTES, size: SLOT_BYTES },
-        },
-      ];
+      const entries = withUniform(p.entries, p.slot, uniform, first);
       const bg = this.gpu.device.createBindGroup({ layout: p.layout, entries, label: p.label });
       pass.setPipeline(p.pipeline);
       pass.setBindGroup(0, bg);
@@ -244,13 +238,7 @@ export class Encoder {
     const n = this.#pendingUniform.length;
     const qs = dev.createQuerySet({ type: "timestamp", count: 2 * n });
     this.#pendingUniform.forEach((p, i) => {
-      const entries = p.slot < 0 ? p.entries : [
-        ...p.entries,
-        {
-          binding: p.entries.length,
-          resource: { buffer: uniform!, offset: (p.slot - first) * SLOT_BYTES, size: SLOT_BYTES },
-        },
-      ];
+      const entries = withUniform(p.entries, p.slot, uniform, first);
       const bg = dev.createBindGroup({ layout: p.layout, entries, label: p.label });
       const pass = this.#encoder.beginComputePass({
         timestampWrites: {
@@ -339,6 +327,20 @@ export class Encoder {
   }
 }
 
+/** A dispatch's bind-group entries plus its uniform slot (bound after the storage bindings). */
+function withUniform(
+  entries: GPUBindGroupEntry[],
+  slot: number,
+  uniform: GPUBuffer | undefined,
+  first: number,
+): GPUBindGroupEntry[] {
+  if (slot < 0) return entries;
+  return [...entries, {
+    binding: entries.length,
+    resource: { buffer: uniform!, offset: (slot - first) * SLOT_BYTES, size: SLOT_BYTES },
+  }];
+}
+
 /**
  * WebGPU rejects a dispatch that binds one buffer range as writable and again as anything else,
  * and wgpu's message does not name the kernel; catching partial overlaps here does. (Binding the
@@ -363,29 +365,16 @@ function checkAliasing(name: string, bindings: readonly Tensor[]): void {
  * after all earlier ones, so call it between steps, not while an encoder that reads `t` is open.
  */
 export function writeTensor(t: Tensor, data: ArrayLike<number> | ArrayBufferView): void {
-  const n = t.size;
-  let arr: Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
-  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
-    const src = data as unknown as ArrayLike<number>;
-    if (src.length !== n) {
-      throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${n} elements`);
-    }
-    arr = t.dtype === "f32"
-      ? Float32Array.from(src)
-      : t.dtype === "i32"
-      ? Int32Array.from(src)
-      : Uint32Array.from(src);
-  } else {
-    const src = data as ArrayLike<number>;
-    if (src.length !== n) {
-      throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${n} elements`);
-    }
-    arr = t.dtype === "f32"
-      ? Float32Array.from(src)
-      : t.dtype === "i32"
-      ? Int32Array.from(src)
-      : Uint32Array.from(src);
+  const src = data as ArrayLike<number>;
+  if (src.length !== t.size) {
+    throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${t.size} elements`);
   }
+  const Ctor = t.dtype === "f32" ? Float32Array : t.dtype === "i32" ? Int32Array : Uint32Array;
+  // Uploaded as is when already of the tensor's type (batches every step), converted otherwise.
+  const arr = (src instanceof Ctor ? src : Ctor.from(src)) as
+    | Float32Array<ArrayBuffer>
+    | Int32Array<ArrayBuffer>
+    | Uint32Array<ArrayBuffer>;
   // Deno panics on a zero-byte writeBuffer.
   if (arr.byteLength === 0) return;
   t.gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
