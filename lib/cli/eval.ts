@@ -19,7 +19,7 @@ import { arcMetrics, arcVote, submissionJson } from "../eval/arc_vote.ts";
 import { mazeMetrics } from "../eval/maze_metrics.ts";
 import { readArcVariants } from "../../datasets/arc/invert.ts";
 import { atomicWriteText } from "../io/atomic_write.ts";
-import { inferTask, writeTrace } from "../eval/trace.ts";
+import { inferTask, traceMeta, writeTrace } from "../eval/trace.ts";
 import { buildModel, samplerSource } from "../train/loop.ts";
 
 /** `hrm eval`. */
@@ -163,15 +163,7 @@ export const evalCommand: Command = {
       if (r.trace && f.trace) {
         await writeTrace(f.trace as string, {
           ...r.trace,
-          meta: {
-            task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
-            vocab_size: test.meta.vocab_size,
-            seq_len: test.meta.seq_len,
-            puzzle_emb_len: model.dims.P,
-            hidden_size: model.dims.D,
-            dataset: config.data_path,
-            checkpoint,
-          },
+          meta: traceMeta(test, model.dims, config.data_path, checkpoint),
         });
       }
     } finally {

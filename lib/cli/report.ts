@@ -14,7 +14,7 @@ import { HrmError } from "../errors.ts";
 import type { HrmConfig } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { evaluate } from "../eval/evaluate.ts";
-import { inferTask, type Trace, writeTrace } from "../eval/trace.ts";
+import { type Trace, traceMeta, writeTrace } from "../eval/trace.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { atomicWrite, atomicWriteText } from "../io/atomic_write.ts";
@@ -103,15 +103,7 @@ async function traceFromModel(live: Live, examples: number, file: string): Promi
     });
     const trace: Trace = {
       ...r.trace!,
-      meta: {
-        task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
-        vocab_size: test.meta.vocab_size,
-        seq_len: test.meta.seq_len,
-        puzzle_emb_len: model.dims.P,
-        hidden_size: model.dims.D,
-        dataset: config.data_path,
-        checkpoint,
-      },
+      meta: traceMeta(test, model.dims, config.data_path, checkpoint),
     };
     await writeTrace(file, trace);
     return trace;

@@ -14,6 +14,7 @@
 import { HrmError } from "../errors.ts";
 import { readSafetensors, type StTensor, writeSafetensors } from "../io/safetensors.ts";
 import type { TraceData } from "./evaluate.ts";
+import type { Split } from "../io/dataset.ts";
 
 /** The task a dataset holds, judged from its vocabulary and length. */
 export type TraceTask = "sudoku" | "maze" | "arc" | "unknown";
@@ -46,6 +47,24 @@ export interface Trace extends TraceData {
     hidden_size: number;
     dataset: string;
     checkpoint: string;
+  };
+}
+
+/** A trace's metadata for a model evaluated on a test split. */
+export function traceMeta(
+  test: Split,
+  dims: { P: number; D: number },
+  dataset: string,
+  checkpoint: string,
+): Trace["meta"] {
+  return {
+    task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
+    vocab_size: test.meta.vocab_size,
+    seq_len: test.meta.seq_len,
+    puzzle_emb_len: dims.P,
+    hidden_size: dims.D,
+    dataset,
+    checkpoint,
   };
 }
 
