@@ -63,8 +63,22 @@ export { describeGpu, type Gpu, requestGpu } from "./lib/gpu/device.ts";
 export { Tensor } from "./lib/gpu/tensor.ts";
 export { Encoder, readTensor, readTensors, upload, writeTensor } from "./lib/gpu/encoder.ts";
 
-export { archFromConfig, type HrmArch, type HrmDims, hrmDims } from "./lib/model/dims.ts";
-export { Hrm, type InnerCarry, type SegmentOutputs } from "./lib/model/hrm.ts";
+export {
+  archFromConfig,
+  type HrmArch,
+  type HrmDims,
+  hrmDims,
+  type ModelKind,
+  modelKind,
+} from "./lib/model/dims.ts";
+export {
+  type InnerCarry,
+  ReasoningModel,
+  type RecurrenceSpec,
+  type SegmentOutputs,
+} from "./lib/model/model.ts";
+export { Hrm } from "./lib/model/hrm.ts";
+export { createModel } from "./lib/model/create.ts";
 export { initHrm, loadStateDict, stateDict } from "./lib/model/state.ts";
 export { Trainer } from "./lib/train/step.ts";
 export { type TrainOptions, type TrainResult, trainRun } from "./lib/train/loop.ts";

@@ -6,7 +6,8 @@
 // act_refill:  cur[b, :] = halted[b] ? next[b, :] : cur[b, :]   32-bit words, rows of `row` words;
 //              with ZERO_FILL next is ignored and 0 is written (resets `steps`).
 // act_halt:    steps += 1; is_last = steps >= halt_max_steps; halted = is_last, and in training
-//              (halt_max_steps > 1) halted = (is_last | q_halt > q_continue) & steps >= min_steps.
+//              (halt_max_steps > 1) halted = (is_last | q_halt > q_continue) & steps >= min_steps
+//              (with no_act_continue, TRM's rule: q_halt > 0 instead of q_halt > q_continue).
 // act_target:  target_q_continue = sigmoid(is_last ? next_q_halt : max(next_q_halt, next_q_continue))
 // act_metrics: one workgroup adds this segment's sums to acc[0..7]:
 //              count, accuracy, exact_accuracy, q_halt_accuracy, steps, lm_loss, q_halt_loss,
@@ -15,7 +16,7 @@ override WG: u32 = 256;
 override ZERO_FILL: bool = false;
 
 struct RowParams { rows: u32, row: u32 }
-struct HaltParams { rows: u32, halt_max_steps: u32, training: u32 }
+struct HaltParams { rows: u32, halt_max_steps: u32, training: u32, no_act_continue: u32 }
 
 // ---- act_reset ----
 @group(0) @binding(0) var<storage, read> r_halted: array<u32>;
@@ -66,7 +67,8 @@ fn act_halt(@builtin(global_invocation_id) gid: vec3<u32>) {
   let is_last = steps >= h_p.halt_max_steps;
   var halted = is_last;
   if (h_p.training != 0u && h_p.halt_max_steps > 1u) {
-    halted = (halted || (h_q_halt[b] > h_q_continue[b])) && (steps >= h_min_steps[b]);
+    let rival = select(h_q_continue[b], 0.0, h_p.no_act_continue != 0u);
+    halted = (halted || (h_q_halt[b] > rival)) && (steps >= h_min_steps[b]);
   }
   h_halted[b] = select(0u, 1u, halted);
   h_is_last[b] = select(0u, 1u, is_last);

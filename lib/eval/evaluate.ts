@@ -20,7 +20,7 @@ import {
   releaseBatch,
   releaseCarry,
 } from "../model/act.ts";
-import type { Hrm } from "../model/hrm.ts";
+import type { ReasoningModel } from "../model/model.ts";
 import { type SamplerSource, testBatches } from "../train/sampler.ts";
 
 /** Options of {@linkcode evaluate}. */
@@ -104,7 +104,7 @@ export interface EvalResult {
  * @returns Metrics, and predictions/trace when asked for.
  */
 export async function evaluate(
-  model: Hrm,
+  model: ReasoningModel,
   src: SamplerSource,
   opts: EvalOptions,
 ): Promise<EvalResult> {

@@ -1,5 +1,6 @@
 /**
- * HRM's ACT wrapper (HierarchicalReasoningModel_ACTV1.forward) on the GPU: the carry of z
+ * The ACT wrapper (HRM's HierarchicalReasoningModel_ACTV1.forward, TRM's
+ * TinyRecursiveReasoningModel_ACTV1.forward, identical but for the halting rule) on the GPU: the carry of z
  * states, step counts, halted flags and current examples, and the per-row bookkeeping between
  * segments, so that a training step never reads back. Halted rows take the incoming batch's
  * example and restart from H_init/L_init; the others keep theirs and the incoming row is dropped.
@@ -11,7 +12,7 @@ import type { Encoder } from "../gpu/encoder.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
-import type { BatchTensors, Hrm, InnerCarry } from "./hrm.ts";
+import type { BatchTensors, InnerCarry, ReasoningModel } from "./model.ts";
 
 const WG = 256;
 const kernel = (entry: string) => ({ file: "act", source: src, entry });
@@ -31,7 +32,7 @@ export interface ActCarry {
 }
 
 /** Allocates a batch of `B` rows on the GPU (contents undefined). */
-export function emptyBatch(model: Hrm, B: number, label: string): BatchTensors {
+export function emptyBatch(model: ReasoningModel, B: number, label: string): BatchTensors {
   const S = model.dims.S;
   return {
     inputs: Tensor.empty(model.gpu, [B, S], "i32", `${label}.inputs`),
@@ -48,7 +49,7 @@ export function releaseBatch(b: BatchTensors): void {
 }
 
 /** The initial carry: every row "halted", so the first segment takes the whole batch. */
-export function initialCarry(enc: Encoder, model: Hrm, B: number): ActCarry {
+export function initialCarry(enc: Encoder, model: ReasoningModel, B: number): ActCarry {
   const c: ActCarry = {
     inner: model.emptyCarry(B),
     steps: Tensor.empty(model.gpu, [B], "u32", "steps"),
@@ -76,7 +77,12 @@ export function releaseCarry(c: ActCarry): void {
  * Start of a segment: rows that halted restart (z ← H_init/L_init, steps ← 0) on the incoming
  * batch's example (reset_carry and the data `torch.where` of the reference).
  */
-export function actBegin(enc: Encoder, model: Hrm, c: ActCarry, incoming: BatchTensors): void {
+export function actBegin(
+  enc: Encoder,
+  model: ReasoningModel,
+  c: ActCarry,
+  incoming: BatchTensors,
+): void {
   const B = c.halted.size;
   const { T, D, S } = model.dims;
   for (const [z, init] of [[c.inner.z_H, model.H_init], [c.inner.z_L, model.L_init]] as const) {
@@ -103,8 +109,9 @@ export function actBegin(enc: Encoder, model: Hrm, c: ActCarry, incoming: BatchT
 
 /**
  * After the segment's forward: steps += 1 and the halting decision. In training with
- * halt_max_steps > 1, a row halts when q_halt > q_continue (or at the last step), but not before
- * its random `min_steps` (0 unless exploring). Evaluation halts only at halt_max_steps.
+ * halt_max_steps > 1, a row halts when q_halt > q_continue (HRM; with `noActContinue`, TRM's
+ * q_halt > 0) or at the last step, but not before its random `min_steps` (0 unless exploring).
+ * Evaluation halts only at halt_max_steps.
  */
 export function actHalt(
   enc: Encoder,
@@ -114,12 +121,13 @@ export function actHalt(
   minSteps: Tensor,
   haltMaxSteps: number,
   training: boolean,
+  noActContinue = false,
 ): void {
   const B = c.halted.size;
   enc.dispatch({
     kernel: kernel("act_halt"),
     bindings: [q_halt, q_continue, minSteps, c.steps, c.halted, c.is_last],
-    params: [B, haltMaxSteps, training ? 1 : 0],
+    params: [B, haltMaxSteps, training ? 1 : 0, noActContinue ? 1 : 0],
     workgroups: [Math.ceil(B / WG)],
   });
 }

@@ -1,12 +1,19 @@
 /**
- * HRM's sizes, derived exactly as the reference does from the arch config and the dataset
- * metadata (models/hrm/hrm_act_v1.py, models/layers.py).
+ * The model's sizes, derived exactly as the references do from the arch config and the dataset
+ * metadata (HRM: models/hrm/hrm_act_v1.py; TRM: models/recursive_reasoning/trm.py;
+ * models/layers.py). One arch type covers both models: TRM adds `mlp_t`, `puzzle_emb_len` and
+ * `no_ACT_continue`, which HRM leaves unset.
  *
  * @module
  */
 
-/** The inputs that fix HRM's shapes and behaviour (arch keys plus dataset metadata). */
+/** Which recurrence a model runs: HRM's two modules or TRM's one network. */
+export type ModelKind = "hrm" | "trm";
+
+/** The inputs that fix a model's shapes and behaviour (arch keys plus dataset metadata). */
 export interface HrmArch {
+  /** The recurrence (from `arch.name`). @default {"hrm"} */
+  kind?: ModelKind;
   /** Vocabulary size V (from dataset.json). */
   vocab_size: number;
   /** Sequence length S (from dataset.json). */
@@ -39,6 +46,12 @@ export interface HrmArch {
   halt_max_steps: number;
   /** Probability of a random minimum number of segments in training. */
   halt_exploration_prob: number;
+  /** TRM: the attention sub-layer is a SwiGLU across the sequence axis. */
+  mlp_t?: boolean;
+  /** TRM: puzzle prefix slots; 0 (and HRM) means ceil(puzzle_emb_ndim / hidden_size). */
+  puzzle_emb_len?: number;
+  /** TRM: halt when q_halt > 0, no Q-continue target or loss (HRM: q_halt > q_continue). */
+  no_ACT_continue?: boolean;
 }
 
 /** Shapes derived from an {@linkcode HrmArch}. */
@@ -47,7 +60,7 @@ export interface HrmDims {
   V: number;
   /** Sequence length. */
   S: number;
-  /** Puzzle-embedding slots prepended (ceil(puzzle_emb_ndim / D)). */
+  /** Puzzle-embedding slots prepended: puzzle_emb_len, or ceil(puzzle_emb_ndim / D) when 0. */
   P: number;
   /** Total positions P + S. */
   T: number;
@@ -59,6 +72,8 @@ export interface HrmDims {
   HD: number;
   /** SwiGLU width: round(expansion·D·2/3) rounded up to a multiple of 256. */
   F: number;
+  /** mlp_t's SwiGLU width over the sequence axis (hidden size T); 0 without mlp_t. */
+  Ft: number;
   /** sqrt(D), applied to the whole input embedding. */
   embedScale: number;
 }
@@ -71,12 +86,18 @@ function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** SwiGLU's intermediate size for hidden size `h`: ceil_to_256(round(expansion·h·2/3)). */
+function swigluWidth(expansion: number, h: number): number {
+  return Math.ceil(roundHalfEven(expansion * h * 2 / 3) / 256) * 256;
+}
+
 /**
- * Derives HRM's shapes.
+ * Derives the model's shapes.
  *
  * @param a The architecture and dataset sizes.
  * @returns The derived sizes.
- * @throws {RangeError} when hidden_size is not divisible by num_heads.
+ * @throws {RangeError} when hidden_size is not divisible by num_heads, or the puzzle prefix
+ *   cannot hold the puzzle embedding.
  *
  * @example The golden fixture's sizes
  * ```ts
@@ -91,17 +112,29 @@ function roundHalfEven(x: number): number {
 export function hrmDims(a: HrmArch): HrmDims {
   const D = a.hidden_size, NH = a.num_heads;
   if (D % NH !== 0) throw new RangeError(`hidden_size ${D} is not divisible by num_heads ${NH}`);
-  const P = a.puzzle_emb_ndim > 0 ? Math.ceil(a.puzzle_emb_ndim / D) : 0;
-  const F = Math.ceil(roundHalfEven(a.expansion * D * 2 / 3) / 256) * 256;
+  const ceilP = Math.ceil(a.puzzle_emb_ndim / D);
+  const P = a.puzzle_emb_len ? a.puzzle_emb_len : ceilP;
+  if (P > 0 && a.puzzle_emb_ndim === 0) {
+    throw new RangeError(
+      `puzzle_emb_len ${P} needs puzzle_emb_ndim > 0 (the prefix would be empty)`,
+    );
+  }
+  if (P < ceilP) {
+    throw new RangeError(
+      `puzzle_emb_len ${P} holds ${P * D} values, puzzle_emb_ndim is ${a.puzzle_emb_ndim}`,
+    );
+  }
+  const T = a.seq_len + P;
   return {
     V: a.vocab_size,
     S: a.seq_len,
     P,
-    T: a.seq_len + P,
+    T,
     D,
     NH,
     HD: D / NH,
-    F,
+    F: swigluWidth(a.expansion, D),
+    Ft: a.mlp_t ? swigluWidth(a.expansion, T) : 0,
     embedScale: Math.sqrt(D),
   };
 }
@@ -116,15 +149,36 @@ export interface DatasetSizes {
   num_puzzle_identifiers: number;
 }
 
+/** The reference class name of TRM (`arch.name`), as in its config/arch/trm.yaml. */
+export const TRM_ARCH_NAME = "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1";
+
+/**
+ * The recurrence an `arch.name` selects: TRM's class (any module path ending in
+ * `@TinyRecursiveReasoningModel_ACTV1`), else HRM.
+ */
+export function modelKind(name: string | undefined): ModelKind {
+  return name?.endsWith("@TinyRecursiveReasoningModel_ACTV1") ? "trm" : "hrm";
+}
+
 /**
  * Combines the config's `arch` section with the dataset's sizes, as pretrain.py does when it
- * builds the model config.
+ * builds the model config. TRM's keys are taken only for TRM (HRM has none).
  */
 export function archFromConfig(
-  arch: Omit<HrmArch, keyof DatasetSizes>,
+  arch: Omit<HrmArch, keyof DatasetSizes | "kind"> & { name?: string },
   data: DatasetSizes,
 ): HrmArch {
+  const kind = modelKind(arch.name);
+  const trm = kind === "trm"
+    ? {
+      mlp_t: arch.mlp_t ?? false,
+      puzzle_emb_len: arch.puzzle_emb_len ?? 16,
+      no_ACT_continue: arch.no_ACT_continue ?? true,
+    }
+    : {};
   return {
+    kind,
+    ...trm,
     vocab_size: data.vocab_size,
     seq_len: data.seq_len,
     num_puzzle_identifiers: data.num_puzzle_identifiers,

@@ -1,5 +1,5 @@
 /**
- * HRM's parameters as flat buffers with named views (as llm.c does): one buffer each for the
+ * The model's parameters as flat buffers with named views (as llm.c does): one buffer each for the
  * trainable weights, their gradients and the two AdamATan2 moments, laid out by one table, so the
  * optimizer is a single pass and a checkpoint is a loop over names. Names are the reference's
  * state-dict keys (`inner.H_level.layers.0.self_attn.qkv_proj.weight`). Buffers that are not
@@ -23,27 +23,35 @@ export interface ParamSpec {
   init: { std: number } | { fill: number };
 }
 
-/** The names of one transformer block's weights. */
+/** A reasoning module: HRM has `H` and `L`; TRM's one network is `L` (`inner.L_level`). */
+export type Level = "H" | "L";
+
+/**
+ * The names of one transformer block's weights. The token mixer is attention (`qkv`, `o`) or,
+ * with TRM's mlp_t, a SwiGLU across the sequence axis (`t_gate_up`, `t_down`).
+ */
 export interface BlockNames {
-  /** `[3·NH·HD, D]` */
-  qkv: string;
-  /** `[D, NH·HD]` */
-  o: string;
+  /** `[3·NH·HD, D]` (attention) */
+  qkv?: string;
+  /** `[D, NH·HD]` (attention) */
+  o?: string;
+  /** `[2Ft, T]` (mlp_t; gate rows first, then up) */
+  t_gate_up?: string;
+  /** `[T, Ft]` (mlp_t) */
+  t_down?: string;
   /** `[2F, D]` (gate rows first, then up) */
   gate_up: string;
   /** `[D, F]` */
   down: string;
 }
 
-/** The names of a block's weights at `level` (`H` or `L`) and index `i`. */
-export function blockNames(level: "H" | "L", i: number): BlockNames {
+/** The names of a block's weights at `level` and index `i`; `mlpT` for TRM's mlp_t blocks. */
+export function blockNames(level: Level, i: number, mlpT = false): BlockNames {
   const p = `inner.${level}_level.layers.${i}`;
-  return {
-    qkv: `${p}.self_attn.qkv_proj.weight`,
-    o: `${p}.self_attn.o_proj.weight`,
-    gate_up: `${p}.mlp.gate_up_proj.weight`,
-    down: `${p}.mlp.down_proj.weight`,
-  };
+  const mixer = mlpT
+    ? { t_gate_up: `${p}.mlp_t.gate_up_proj.weight`, t_down: `${p}.mlp_t.down_proj.weight` }
+    : { qkv: `${p}.self_attn.qkv_proj.weight`, o: `${p}.self_attn.o_proj.weight` };
+  return { ...mixer, gate_up: `${p}.mlp.gate_up_proj.weight`, down: `${p}.mlp.down_proj.weight` };
 }
 
 /** Names of the buffers (not trained by AdamATan2). */
@@ -55,12 +63,13 @@ export const BUFFER_NAMES = {
 
 /**
  * The trainable parameters in flat-buffer order, each aligned to `align` elements so views can
- * be bound at their offsets.
+ * be bound at their offsets. `levels` lists the reasoning modules and their block counts.
  */
 export function paramLayout(
   a: HrmArch,
   d: HrmDims,
   align: number,
+  levels: readonly (readonly [Level, number])[],
 ): { specs: ParamSpec[]; size: number } {
   const specs: ParamSpec[] = [];
   let offset = 0;
@@ -77,11 +86,16 @@ export function paramLayout(
   add("inner.lm_head.weight", [d.V, d.D], lecun(d.D));
   add("inner.q_head.weight", [2, d.D], { fill: 0 });
   add("inner.q_head.bias", [2], { fill: -5 });
-  for (const [level, n] of [["H", a.H_layers], ["L", a.L_layers]] as const) {
+  for (const [level, n] of levels) {
     for (let i = 0; i < n; i++) {
-      const b = blockNames(level, i);
-      add(b.qkv, [3 * d.NH * d.HD, d.D], lecun(d.D));
-      add(b.o, [d.D, d.NH * d.HD], lecun(d.NH * d.HD));
+      const b = blockNames(level, i, a.mlp_t);
+      if (b.t_gate_up && b.t_down) {
+        add(b.t_gate_up, [2 * d.Ft, d.T], lecun(d.T));
+        add(b.t_down, [d.T, d.Ft], lecun(d.Ft));
+      } else {
+        add(b.qkv!, [3 * d.NH * d.HD, d.D], lecun(d.D));
+        add(b.o!, [d.D, d.NH * d.HD], lecun(d.NH * d.HD));
+      }
       add(b.gate_up, [2 * d.F, d.D], lecun(d.D));
       add(b.down, [d.D, d.F], lecun(d.F));
     }

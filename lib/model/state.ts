@@ -12,7 +12,7 @@ import type { Tensor } from "../gpu/tensor.ts";
 import { truncNormal } from "../nn/init.ts";
 import { type StTensor, toFloat32 } from "../io/safetensors.ts";
 import { Rng } from "../../datasets/rng.ts";
-import type { Hrm } from "./hrm.ts";
+import type { ReasoningModel } from "./model.ts";
 import { BUFFER_NAMES } from "./params.ts";
 
 /** Prefixes a reference checkpoint may carry before `inner.`. */
@@ -34,7 +34,7 @@ export function canonicalName(name: string): string {
 }
 
 /** Every named tensor of the model: trainable views and buffers. */
-export function namedTensors(model: Hrm): Map<string, Tensor> {
+export function namedTensors(model: ReasoningModel): Map<string, Tensor> {
   const m = new Map<string, Tensor>(model.params.views);
   m.set(BUFFER_NAMES.H_init, model.H_init);
   m.set(BUFFER_NAMES.L_init, model.L_init);
@@ -48,7 +48,7 @@ export function namedTensors(model: Hrm): Map<string, Tensor> {
  * @param model The model.
  * @param seed Seed of the one PRNG.
  */
-export function initHrm(model: Hrm, seed: number): void {
+export function initHrm(model: ReasoningModel, seed: number): void {
   const rng = new Rng(seed);
   const flat = new Float32Array(model.params.flat.size);
   for (const s of model.params.specs) {
@@ -73,7 +73,7 @@ export function initHrm(model: Hrm, seed: number): void {
  * @throws {HrmError} naming the file and the first missing, unexpected or mis-shaped tensor.
  */
 export function loadStateDict(
-  model: Hrm,
+  model: ReasoningModel,
   tensors: ReadonlyMap<string, StTensor>,
   file: string,
 ): void {
@@ -109,7 +109,7 @@ export function loadStateDict(
  * @param model The model.
  * @returns F32 tensors by name.
  */
-export async function stateDict(model: Hrm): Promise<Record<string, StTensor>> {
+export async function stateDict(model: ReasoningModel): Promise<Record<string, StTensor>> {
   const named = namedTensors(model);
   const buffers = [model.params.flat, model.H_init, model.L_init];
   if (model.puzzle_emb) buffers.push(model.puzzle_emb);

@@ -1,8 +1,8 @@
 /**
- * One HRM transformer block, post-norm with weightless RMSNorm
- * (HierarchicalReasoningModel_ACTV1Block):
+ * One transformer block, post-norm with weightless RMSNorm (HRM's
+ * HierarchicalReasoningModel_ACTV1Block, TRM's TinyRecursiveReasoningModel_ACTV1Block):
  *
- *   h1 = rms(h0 + o_proj(attn(rope(qkv_proj(h0)))))
+ *   h1 = rms(h0 + o_proj(attn(rope(qkv_proj(h0)))))      (or TRM's mlp_t mixer, nn/seq_mlp.ts)
  *   h2 = rms(h1 + down_proj(silu(gate) * up)),  [gate | up] = gate_up_proj(h1)
  *
  * `blockForward` keeps what `blockBackward` needs when asked to; without it every intermediate is
@@ -18,18 +18,21 @@ import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
 import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
+import { seqMlpBackward, seqMlpForward, type SeqMlpSaved, type SeqMlpWeights } from "./seq_mlp.ts";
 
 /** `t` viewed as a matrix of `cols` columns (linear layers take 2-D inputs). */
 function rows(t: Tensor, cols: number): Tensor {
   return t.shape.length === 2 ? t : t.reshape([t.size / cols, cols]);
 }
 
-/** A block's weights (views into the flat parameter buffer). */
+/** A block's weights (views into the flat parameter buffer): attention or mlp_t, then the MLP. */
 export interface BlockWeights {
-  /** `[3·NH·HD, D]` */
-  qkv: Tensor;
-  /** `[D, NH·HD]` */
-  o: Tensor;
+  /** `[3·NH·HD, D]` (attention blocks) */
+  qkv?: Tensor;
+  /** `[D, NH·HD]` (attention blocks) */
+  o?: Tensor;
+  /** TRM's sequence-axis SwiGLU in place of attention (mlp_t blocks). */
+  mlp_t?: SeqMlpWeights;
   /** `[2F, D]` */
   gate_up: Tensor;
   /** `[D, F]` */
@@ -54,20 +57,26 @@ export interface BlockContext {
   rope: RopeTables | undefined;
 }
 
-/** What the backward pass needs; `h0` belongs to the caller. */
-export interface BlockSaved {
-  /** Block input. `[B·T, D]` */
-  h0: Tensor;
+/** What the attention sub-layer's backward needs. */
+export interface AttentionSaved {
   /** After RoPE. `[B, T, 3·NH·HD]` */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
   /** Log-sum-exp per query. `[B, NH, T]` */
   lse: Tensor;
-  /** After the first norm. `[B·T, D]` */
-  h1: Tensor;
   /** `[B·T]` */
   rstd1: Tensor;
+}
+
+/** What the backward pass needs; `h0` belongs to the caller. */
+export interface BlockSaved {
+  /** Block input. `[B·T, D]` */
+  h0: Tensor;
+  /** The token mixer's activations (attention, or mlp_t). */
+  mix: { attention: AttentionSaved } | { mlp_t: SeqMlpSaved };
+  /** After the first norm. `[B·T, D]` */
+  h1: Tensor;
   /** `[B·T, 2F]` */
   gu: Tensor;
   /** silu(gate)·up. `[B·T, F]` */
@@ -89,15 +98,16 @@ export function blockForward(
   c: BlockContext,
   save: boolean,
 ): { y: Tensor; saved?: BlockSaved } {
-  const N = c.B * c.T;
-  const qkv = linearForward(enc, rows(h0, c.D), w.qkv).reshape([c.B, c.T, 3 * c.NH * c.HD]);
-  if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
-  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
-  const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o);
-  const r1 = add(enc, h0, o);
-  o.release();
-  const { y: h1, rstd: rstd1 } = rmsnormForward(enc, r1, c.eps);
-  r1.release();
+  let h1: Tensor, mix: BlockSaved["mix"] | undefined;
+  if (w.mlp_t) {
+    const r = seqMlpForward(enc, w.mlp_t, rows(h0, c.D), c.B, c.eps, save);
+    h1 = r.h1;
+    if (r.saved) mix = { mlp_t: r.saved };
+  } else {
+    const r = attentionLayerForward(enc, w, h0, c, save);
+    h1 = r.h1;
+    if (r.saved) mix = { attention: r.saved };
+  }
   const gu = linearForward(enc, rows(h1, c.D), w.gate_up);
   const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down);
@@ -105,36 +115,47 @@ export function blockForward(
   m.release();
   const { y: h2, rstd: rstd2 } = rmsnormForward(enc, r2, c.eps);
   r2.release();
-  if (save) return { y: h2, saved: { h0, qkv, attn, lse, h1, rstd1, gu, act, h2, rstd2 } };
-  for (const t of [qkv, attn, lse, h1, rstd1, gu, act, rstd2]) t.release();
+  if (save) return { y: h2, saved: { h0, mix: mix!, h1, gu, act, h2, rstd2 } };
+  for (const t of [h1, gu, act, rstd2]) t.release();
   return { y: h2 };
 }
 
-/**
- * Backward of {@linkcode blockForward}: accumulates weight gradients into `dw` and returns
- * d(loss)/d(h0). Releases the saved activations except `h0` and `h2` (owned by neighbours).
- */
-export function blockBackward(
+/** `h1 = rms(h0 + o_proj(attn(rope(qkv_proj(h0)))))`, HRM's token mixer. */
+function attentionLayerForward(
+  enc: Encoder,
+  w: BlockWeights,
+  h0: Tensor,
+  c: BlockContext,
+  save: boolean,
+): { h1: Tensor; saved?: AttentionSaved } {
+  const N = c.B * c.T;
+  const qkv = linearForward(enc, rows(h0, c.D), w.qkv!).reshape([c.B, c.T, 3 * c.NH * c.HD]);
+  if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
+  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
+  const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!);
+  const r1 = add(enc, h0, o);
+  o.release();
+  const { y: h1, rstd: rstd1 } = rmsnormForward(enc, r1, c.eps);
+  r1.release();
+  if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
+  for (const t of [qkv, attn, lse, rstd1]) t.release();
+  return { h1 };
+}
+
+/** Backward of {@linkcode attentionLayerForward}: d(loss)/d(h0) from d(loss)/d(h1). */
+function attentionLayerBackward(
   enc: Encoder,
   w: BlockWeights,
   dw: BlockWeights,
-  dh2: Tensor,
-  s: BlockSaved,
+  dh1: Tensor,
+  h0: Tensor,
+  h1: Tensor,
+  s: AttentionSaved,
   c: BlockContext,
 ): Tensor {
   const N = c.B * c.T;
-  const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
-  const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down)!;
-  const dgu = swigluBackward(enc, dact, s.gu);
-  dact.release();
-  const dh1 = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up)!;
-  dgu.release();
-  const dh1Total = add(enc, dh1, dr2);
-  dh1.release();
-  dr2.release();
-  const dr1 = rmsnormBackward(enc, dh1Total, s.h1, s.rstd1);
-  dh1Total.release();
-  const dattn = linearBackward(enc, rows(dr1, c.D), s.attn.reshape([N, c.NH * c.HD]), w.o, dw.o)!;
+  const dr1 = rmsnormBackward(enc, dh1, h1, s.rstd1);
+  const dattn = linearBackward(enc, rows(dr1, c.D), s.attn.reshape([N, c.NH * c.HD]), w.o!, dw.o!)!;
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
@@ -149,14 +170,43 @@ export function blockBackward(
   const dh0 = linearBackward(
     enc,
     dqkv.reshape([N, 3 * c.NH * c.HD]),
-    rows(s.h0, c.D),
-    w.qkv,
-    dw.qkv,
+    rows(h0, c.D),
+    w.qkv!,
+    dw.qkv!,
   )!;
   dqkv.release();
   const dx = add(enc, dh0, dr1);
   dh0.release();
   dr1.release();
-  for (const t of [s.qkv, s.attn, s.lse, s.h1, s.rstd1, s.gu, s.act, s.rstd2]) t.release();
+  for (const t of [s.qkv, s.attn, s.lse, s.rstd1]) t.release();
+  return dx;
+}
+
+/**
+ * Backward of {@linkcode blockForward}: accumulates weight gradients into `dw` and returns
+ * d(loss)/d(h0). Releases the saved activations except `h0` and `h2` (owned by neighbours).
+ */
+export function blockBackward(
+  enc: Encoder,
+  w: BlockWeights,
+  dw: BlockWeights,
+  dh2: Tensor,
+  s: BlockSaved,
+  c: BlockContext,
+): Tensor {
+  const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
+  const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down)!;
+  const dgu = swigluBackward(enc, dact, s.gu);
+  dact.release();
+  const dh1 = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up)!;
+  dgu.release();
+  const dh1Total = add(enc, dh1, dr2);
+  dh1.release();
+  dr2.release();
+  const dx = "mlp_t" in s.mix
+    ? seqMlpBackward(enc, w.mlp_t!, dw.mlp_t!, dh1Total, s.mix.mlp_t)
+    : attentionLayerBackward(enc, w, dw, dh1Total, s.h0, s.h1, s.mix.attention, c);
+  dh1Total.release();
+  for (const t of [s.h1, s.gu, s.act, s.rstd2]) t.release();
   return dx;
 }

@@ -1,13 +1,15 @@
 /**
  * Optimizer updates, in place on GPU buffers: AdamATan2 for every model parameter (pip
  * `adam-atan2`, as pretrain.py uses it) and SignSGD with decoupled weight decay for the sparse
- * puzzle embedding (models/sparse_embedding.py). Hyperparameters travel as uniforms, so a
+ * puzzle embedding (models/sparse_embedding.py), and TRM's moving average of the weights
+ * (models/ema.py). Hyperparameters travel as uniforms, so a
  * learning-rate schedule costs nothing.
  *
  * @module
  */
 import adamSrc from "../../kernels/optim.wgsl" with { type: "text" };
 import signSrc from "../../kernels/optim_sign_sgd.wgsl" with { type: "text" };
+import emaSrc from "../../kernels/optim_ema.wgsl" with { type: "text" };
 import { type Encoder, f32 } from "../gpu/encoder.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -15,6 +17,7 @@ import { Tensor } from "../gpu/tensor.ts";
 const WG = 64;
 const ADAM = { file: "optim", source: adamSrc, entry: "adam_atan2" };
 const SIGN = { file: "optim_sign_sgd", source: signSrc, entry: "sign_sgd" };
+const EMA = { file: "optim_ema", source: emaSrc, entry: "ema" };
 
 /** Options of {@linkcode adamAtan2}. */
 export interface AdamAtan2Options {
@@ -98,16 +101,7 @@ export function adamAtan2(
   const outside = opts.biasCorrection === "outside";
   const stepSize = outside ? lr / bc1 : lr;
   const mDiv = outside ? 1 : bc1;
-  const gpu = enc.gpu;
-  const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
-  const maxChunk = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4);
-  let chunk = Math.min(opts.chunkElements ?? maxChunk, maxChunk);
-  chunk = Math.max(align, Math.floor(chunk / align) * align);
-  const n = params.size;
-  for (let start = 0; start < n; start += chunk) {
-    const len = Math.min(chunk, n - start);
-    const whole = start === 0 && len === n;
-    const view = (t: Tensor) => whole ? t : Tensor.view(t, start, [len]);
+  forEachChunk(enc, params.size, opts.chunkElements, (view, len) => {
     enc.dispatch({
       kernel: ADAM,
       bindings: [view(grads), view(params), view(m), view(v)],
@@ -122,9 +116,68 @@ export function adamAtan2(
         f32(1 - beta1),
         f32(1 - beta2),
       ],
-      workgroups: grid1d(gpu, len, WG),
+      workgroups: grid1d(enc.gpu, len, WG),
     });
+  });
+}
+
+/**
+ * Runs `f` on consecutive chunks of `n` elements that each fit one storage binding (views at
+ * aligned offsets), so any buffer size works as long as each tensor's own offset is aligned.
+ */
+function forEachChunk(
+  enc: Encoder,
+  n: number,
+  chunkElements: number | undefined,
+  f: (view: (t: Tensor) => Tensor, len: number) => void,
+): void {
+  const gpu = enc.gpu;
+  const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
+  const maxChunk = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4);
+  let chunk = Math.min(chunkElements ?? maxChunk, maxChunk);
+  chunk = Math.max(align, Math.floor(chunk / align) * align);
+  for (let start = 0; start < n; start += chunk) {
+    const len = Math.min(chunk, n - start);
+    const whole = start === 0 && len === n;
+    f((t: Tensor) => whole ? t : Tensor.view(t, start, [len]), len);
   }
+}
+
+/**
+ * The weights' exponential moving average (TRM's EMAHelper.update, `mu` = ema_rate):
+ * `shadow ← (1 − rate)·params + rate·shadow`, in place over flat f32 buffers of equal size.
+ *
+ * @param enc The encoder to record into.
+ * @param params The weights after this step's update // [n]
+ * @param shadow The average, updated in place (starts as a copy of the weights) // [n]
+ * @param rate ema_rate (TRM's default 0.999).
+ * @param chunkElements Elements per dispatch (default: the largest storage binding).
+ * @throws {RangeError} naming the op and shapes when sizes or dtypes differ, or rate is outside [0, 1].
+ *
+ * @example After AdamATan2
+ * ```ts ignore
+ * emaUpdate(enc, model.params.flat, shadow.flat, 0.999);
+ * ```
+ */
+export function emaUpdate(
+  enc: Encoder,
+  params: Tensor,
+  shadow: Tensor,
+  rate: number,
+  chunkElements?: number,
+): void {
+  sameSize("emaUpdate", [params, shadow]);
+  if (!(rate >= 0 && rate <= 1)) {
+    throw new RangeError(`emaUpdate: rate must be in [0, 1], got ${rate}`);
+  }
+  forEachChunk(enc, params.size, chunkElements, (view, len) => {
+    enc.dispatch({
+      kernel: EMA,
+      bindings: [view(params), view(shadow)],
+      params: [len, f32(rate), f32(1 - rate)],
+      workgroups: grid1d(enc.gpu, len, WG),
+    });
+  });
 }
 
 /** Options of {@linkcode signSgdSparse}. */

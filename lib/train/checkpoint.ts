@@ -1,7 +1,8 @@
 /**
  * Run folders: `all_config.yaml`, model checkpoints `step_N.safetensors` with the reference's
- * state-dict names, and `state.safetensors` with what an exact resume needs (AdamATan2 moments,
- * the ACT carry, the step and sampler position). `latest.json` names the newest complete pair;
+ * state-dict names (the EMA weights when the run keeps an EMA, as the reference saves), and
+ * `state_N.safetensors` with what an exact resume needs (AdamATan2 moments, the ACT carry, the
+ * step and sampler position; with EMA also the raw weights and the shadow). `latest.json` names the newest complete pair;
  * every file is written to a temporary name and renamed, so a `kill -9` loses at most the steps
  * since the last checkpoint.
  *
@@ -39,10 +40,17 @@ const positionSchema = z.object({
   state: z.string(),
 });
 
-/** The trainer tensors saved for resuming, by name. */
+/**
+ * The trainer tensors saved for resuming, by name. With EMA the model checkpoint holds the EMA
+ * weights, so the state also keeps the raw weights and the shadow.
+ */
 function resumeTensors(t: Trainer): Record<string, Tensor> {
   const c = t.carry;
+  const ema: Record<string, Tensor> = t.ema
+    ? { "params.raw": t.model.params.flat, "ema.shadow": t.ema.flat }
+    : {};
   return {
+    ...ema,
     "adam.m": t.m.flat,
     "adam.v": t.v.flat,
     "carry.z_H": c.inner.z_H,
@@ -66,10 +74,10 @@ export async function saveCheckpoint(
   trainer: Trainer,
   pos: Omit<RunPosition, "checkpoint" | "state">,
 ): Promise<RunPosition> {
-  const weights = await stateDict(trainer.model);
+  const weights = await trainer.withEmaWeights(() => stateDict(trainer.model));
   const checkpoint = `step_${pos.step}.safetensors`;
   await writeSafetensors(join(runDir, checkpoint), weights, {
-    format: "hrm state_dict (HierarchicalReasoningModel_ACTV1 names)",
+    format: `hrm state_dict (${trainer.model.spec.referenceClass} names)`,
     step: String(pos.step),
   });
   const named = resumeTensors(trainer);

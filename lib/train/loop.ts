@@ -18,7 +18,8 @@ import { readSafetensors } from "../io/safetensors.ts";
 import { fill } from "../ops/elementwise.ts";
 import { METRIC_NAMES } from "../model/act.ts";
 import { archFromConfig } from "../model/dims.ts";
-import { Hrm } from "../model/hrm.ts";
+import { createModel } from "../model/create.ts";
+import type { ReasoningModel } from "../model/model.ts";
 import { initHrm, loadStateDict } from "../model/state.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { loadResumeState, readPosition, saveCheckpoint } from "./checkpoint.ts";
@@ -77,8 +78,8 @@ export async function buildModel(
   config: HrmConfig,
   meta: Split["meta"],
   init?: string,
-): Promise<Hrm> {
-  const model = new Hrm(gpu, archFromConfig(config.arch, meta));
+): Promise<ReasoningModel> {
+  const model = createModel(gpu, archFromConfig(config.arch, meta));
   if (init) {
     const { tensors } = await readSafetensors(init);
     try {

@@ -1,8 +1,10 @@
 /**
- * One HRM training step, encoded as one command buffer with no readback (pretrain.py
+ * One training step of HRM or TRM, encoded as one command buffer with no readback (pretrain.py
  * train_batch + ACTLossHead): a segment with gradient for every row, the halting decision, the
- * Q target from a second no-grad segment, the losses, backward, AdamATan2 over all weights and
- * SignSGD for the puzzle embedding. Metric sums accumulate on the GPU and are read every N steps.
+ * Q target from a second no-grad segment (HRM; not with TRM's no_ACT_continue), the losses,
+ * backward, AdamATan2 over all weights (not with freeze_weights), SignSGD for the puzzle
+ * embedding, and TRM's EMA of the weights. Metric sums accumulate on the GPU and are read every
+ * N steps.
  *
  * @module
  */
@@ -10,7 +12,7 @@ import { Encoder, writeTensor } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
 import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
-import { adamAtan2, signSgdSparse } from "../ops/optim.ts";
+import { adamAtan2, emaUpdate, signSgdSparse } from "../ops/optim.ts";
 import {
   actBegin,
   type ActCarry,
@@ -22,7 +24,7 @@ import {
   releaseBatch,
   releaseCarry,
 } from "../model/act.ts";
-import type { BatchTensors, Hrm } from "../model/hrm.ts";
+import type { BatchTensors, ReasoningModel } from "../model/model.ts";
 import { FlatParams } from "../model/params.ts";
 import { Rng } from "../../datasets/rng.ts";
 
@@ -42,10 +44,18 @@ export interface StepHyper {
   beta2: number;
 }
 
+/** Options of a {@linkcode Trainer} beyond the step's hyperparameters. */
+export interface TrainerOptions {
+  /** Keep an EMA of the weights with this ema_rate (TRM's `ema: true`); undefined: none. */
+  emaRate?: number;
+  /** Train only the puzzle embedding (TRM's `freeze_weights`; ignored without one). */
+  freezeWeights?: boolean;
+}
+
 /** GPU state of a training run besides the weights. */
 export class Trainer {
   /** The model. */
-  readonly model: Hrm;
+  readonly model: ReasoningModel;
   /** Rows per step. */
   readonly batchSize: number;
   /** Gradients, same layout as the weights. */
@@ -54,6 +64,8 @@ export class Trainer {
   readonly m: FlatParams;
   /** AdamATan2 second moment. */
   readonly v: FlatParams;
+  /** The EMA shadow of the trainable weights, when the run keeps one. */
+  readonly ema: FlatParams | undefined;
   /** Optimizer steps taken. */
   step = 0;
   /** Dispatches recorded by the last {@linkcode trainStep} (one command buffer). */
@@ -67,15 +79,26 @@ export class Trainer {
   readonly #minSteps: Tensor;
   readonly #lossType: LossType;
   readonly #seed: number;
+  readonly #emaRate: number | undefined;
+  readonly #freeze: boolean;
 
   /**
-   * @param model The model (weights loaded or initialised).
+   * @param model The model (weights loaded or initialised; the EMA starts from them).
    * @param batchSize global_batch_size.
    * @param lossType arch.loss.loss_type.
    * @param seed Seeds the exploration draws.
+   * @param opts EMA and freeze_weights.
    */
-  constructor(model: Hrm, batchSize: number, lossType: LossType, seed: number) {
+  constructor(
+    model: ReasoningModel,
+    batchSize: number,
+    lossType: LossType,
+    seed: number,
+    opts: TrainerOptions = {},
+  ) {
     this.model = model;
+    this.#emaRate = opts.emaRate;
+    this.#freeze = (opts.freezeWeights ?? false) && model.puzzle_emb !== undefined;
     this.batchSize = batchSize;
     this.#lossType = lossType;
     this.#seed = seed;
@@ -83,13 +106,38 @@ export class Trainer {
     this.grads = new FlatParams(model.gpu, layout, "grads");
     this.m = new FlatParams(model.gpu, layout, "adam_m");
     this.v = new FlatParams(model.gpu, layout, "adam_v");
+    this.ema = opts.emaRate !== undefined ? new FlatParams(model.gpu, layout, "ema") : undefined;
     this.incoming = emptyBatch(model, batchSize, "incoming");
     this.metrics = Tensor.empty(model.gpu, [8], "f32", "train_metrics");
     this.#minSteps = Tensor.empty(model.gpu, [batchSize], "u32", "min_halt_steps");
     const enc = this.encoder();
     for (const t of [this.m.flat, this.v.flat, this.metrics]) fill(enc, t, 0);
     this.carry = initialCarry(enc, model, batchSize);
+    if (this.ema) enc.copy(model.params.flat, this.ema.flat);
     enc.submit();
+  }
+
+  /**
+   * Runs `f` with the EMA weights in the model (evaluation and `step_N` checkpoints during an
+   * EMA run use them, as the reference does), then puts the raw weights back. Without EMA it just
+   * runs `f`.
+   */
+  async withEmaWeights<T>(f: () => Promise<T>): Promise<T> {
+    if (!this.ema) return await f();
+    const params = this.model.params.flat;
+    const raw = Tensor.empty(this.model.gpu, params.shape, "f32", "raw_params");
+    let enc = this.encoder();
+    enc.copy(params, raw);
+    enc.copy(this.ema.flat, params);
+    enc.submit();
+    try {
+      return await f();
+    } finally {
+      enc = this.encoder();
+      enc.copy(raw, params);
+      enc.submit();
+      raw.release();
+    }
   }
 
   /** A new encoder for this trainer's device. */
@@ -130,6 +178,7 @@ export class Trainer {
     actBegin(enc, model, c, this.incoming);
     const x = model.inputEmbeddings(enc, c.data);
     const { out, saved } = model.inner(enc, c.inner, x, c.data, true);
+    const noActContinue = model.spec.noActContinue;
     actHalt(
       enc,
       c,
@@ -138,10 +187,11 @@ export class Trainer {
       this.#minSteps,
       arch.halt_max_steps,
       true,
+      noActContinue,
     );
-    // Q target: a second full segment from the new carry on the same data, without gradient.
+    // Q target (HRM): a second full segment from the new carry on the same data, without gradient.
     let target: Tensor | undefined;
-    if (arch.halt_max_steps > 1) {
+    if (arch.halt_max_steps > 1 && !noActContinue) {
       const tmp = model.emptyCarry(B);
       enc.copy(c.inner.z_H, tmp.z_H);
       enc.copy(c.inner.z_L, tmp.z_L);
@@ -171,13 +221,15 @@ export class Trainer {
       fill(enc, dqc, 0);
     }
     const dpuz = model.innerBackward(enc, saved!, this.grads, lm.dlogits!, qh.dlogits, dqc);
-    adamAtan2(enc, model.params.flat, this.grads.flat, this.m.flat, this.v.flat, {
-      lr: h.lr,
-      beta1: h.beta1,
-      beta2: h.beta2,
-      weightDecay: h.weight_decay,
-      step: this.step,
-    });
+    if (!this.#freeze) {
+      adamAtan2(enc, model.params.flat, this.grads.flat, this.m.flat, this.v.flat, {
+        lr: h.lr,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        weightDecay: h.weight_decay,
+        step: this.step,
+      });
+    }
     if (dpuz) {
       signSgdSparse(enc, model.puzzle_emb!, c.data.puzzle_identifiers, dpuz, {
         lr: h.puzzle_emb_lr,
@@ -205,6 +257,7 @@ export class Trainer {
     }
     if (qc) qc.loss.release();
     target?.release();
+    if (this.ema) emaUpdate(enc, model.params.flat, this.ema.flat, this.#emaRate!);
     this.lastDispatches = enc.dispatches;
     enc.submit();
   }
@@ -212,6 +265,7 @@ export class Trainer {
   /** Releases all GPU state of the trainer (not the model). */
   release(): void {
     for (const f of [this.grads, this.m, this.v]) f.release();
+    this.ema?.release();
     releaseCarry(this.carry);
     releaseBatch(this.incoming);
     this.metrics.release();

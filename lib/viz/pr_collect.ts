@@ -15,7 +15,7 @@ import { Rng } from "../../datasets/rng.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import type { TraceData } from "../eval/evaluate.ts";
 import type { LossType } from "../ops/losses.ts";
-import type { Hrm } from "../model/hrm.ts";
+import type { ReasoningModel } from "../model/model.ts";
 import type { SamplerSource } from "../train/sampler.ts";
 import { CovarianceAccumulator } from "./pr.ts";
 
@@ -161,7 +161,7 @@ export interface CollectOptions {
  * @returns The clouds.
  */
 export async function collectModelStates(
-  model: Hrm,
+  model: ReasoningModel,
   src: SamplerSource,
   opts: CollectOptions,
 ): Promise<StateClouds> {
