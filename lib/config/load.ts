@@ -8,7 +8,17 @@ import YAML from "yaml";
 import { HrmError } from "../errors.ts";
 import { applyOverrides } from "./overrides.ts";
 import { presetLayer } from "./presets.ts";
-import { type HrmConfig, type HrmConfigInput, parseConfig } from "./schema.ts";
+import {
+  dataPathsAsDataPath,
+  HRM_MODEL_NAME,
+  type HrmConfig,
+  type HrmConfigInput,
+  parseConfig,
+  TRM_MODEL_NAME,
+} from "./schema.ts";
+
+// Hydra's `defaults: [{arch: X}]` names the arch file (config/arch/X.yaml) of each reference.
+const ARCH_FILES: Record<string, string> = { hrm_v1: HRM_MODEL_NAME, trm: TRM_MODEL_NAME };
 
 /** Where {@linkcode loadConfig} takes its layers from; all optional. */
 export interface LoadConfigOptions {
@@ -48,7 +58,9 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<HrmConfi
 
 /**
  * Reads a config file as a layer, without filling defaults. The Hydra-only top-level keys of
- * the reference's `cfg_pretrain.yaml` (`defaults`, `hydra`) are dropped, so that file loads too.
+ * the reference's `cfg_pretrain.yaml` (`defaults`, `hydra`) are dropped, so that file loads too
+ * (its `defaults: [{arch: trm}]` picks TRM unless `arch.name` is set), and TRM's
+ * `data_paths: [X]` reads as `data_path: X`.
  *
  * @param path A `.json` file, or a YAML file (`.yaml`, `.yml`, or anything else).
  * @returns The file's keys.
@@ -74,8 +86,22 @@ export async function readConfigFile(path: string): Promise<HrmConfigInput> {
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new HrmError(path, "expected a mapping of config keys at the top level");
   }
-  const { defaults: _defaults, hydra: _hydra, ...rest } = data as Record<string, unknown>;
-  return rest as HrmConfigInput;
+  const { defaults, hydra: _hydra, ...rest } = data as Record<string, unknown>;
+  const layer = dataPathsAsDataPath(rest as HrmConfigInput);
+  const archFile = Array.isArray(defaults)
+    ? defaults.find((d) => isMapping(d) && "arch" in d)?.arch
+    : undefined;
+  if (archFile === undefined || layer.arch?.name !== undefined) return layer;
+  const name = Object.hasOwn(ARCH_FILES, String(archFile)) ? ARCH_FILES[String(archFile)] : "";
+  if (!name) {
+    throw new HrmError(
+      path,
+      `defaults: arch ${JSON.stringify(archFile)} is not a model hrm knows (${
+        Object.keys(ARCH_FILES).join(", ")
+      })`,
+    );
+  }
+  return { ...layer, arch: { ...layer.arch, name } };
 }
 
 /**

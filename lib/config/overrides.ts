@@ -61,6 +61,9 @@ export function applyOverrides(
         `${key}: is a group of keys, not a value; set one of them, e.g. ${firstChild(key)}=...`,
       );
     }
+    // data_path and TRM's data_paths name one setting: the later one replaces the other.
+    if (key === "data_path") delete out.data_paths;
+    if (key === "data_paths") delete out.data_path;
     setPath(out, key.split("."), value);
   }
   return parseConfig(out, source);

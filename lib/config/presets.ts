@@ -7,7 +7,7 @@
  * @module
  */
 import { HrmError } from "../errors.ts";
-import { type HrmConfig, type HrmConfigInput, parseConfig } from "./schema.ts";
+import { type HrmConfig, type HrmConfigInput, parseConfig, TRM_MODEL_NAME } from "./schema.ts";
 
 /** A named configuration layer. */
 export interface Preset {
@@ -37,6 +37,30 @@ const CPU_TRAIN = {
   lr_warmup_steps: 100,
 } satisfies HrmConfigInput;
 
+// TRM's README command lines (SamsungSAILMontreal/TinyRecursiveModels): every run sets
+// arch=trm, L_layers 2, H_cycles 3 and ema=True; Sudoku and Maze also these task settings and
+// evaluators=[] (the ARC runs keep cfg_pretrain.yaml's defaults and its arc@ARC evaluator).
+const TRM_TASK = {
+  epochs: 50000,
+  eval_interval: 5000,
+  lr: 1e-4,
+  puzzle_emb_lr: 1e-4,
+  weight_decay: 1.0,
+  puzzle_emb_weight_decay: 1.0,
+  evaluators: [],
+  ema: true,
+} satisfies HrmConfigInput;
+const TRM_ARCH = {
+  name: TRM_MODEL_NAME,
+  L_layers: 2,
+  H_cycles: 3,
+} satisfies HrmConfigInput["arch"];
+const TRM_ARC = {
+  evaluators: [{ name: "arc@ARC" }],
+  ema: true,
+  arch: { ...TRM_ARCH, L_cycles: 4 },
+} satisfies HrmConfigInput;
+
 const CPU_ARCH = {
   hidden_size: 64,
   num_heads: 2,
@@ -50,9 +74,9 @@ const CPU_ARCH = {
 
 /**
  * Every preset by name. Paper presets: `arc-1`, `arc-2`, `sudoku-extreme`,
- * `sudoku-extreme-laptop`, `maze-hard`, `sudoku-hard-full`. CPU presets: `sudoku-mini` (the
- * demo), `sudoku-cpu`,
- * `maze-cpu`, `tiny`.
+ * `sudoku-extreme-laptop`, `maze-hard`, `sudoku-hard-full`; TRM paper presets: `trm-sudoku-mlp`,
+ * `trm-sudoku-att`, `trm-maze`, `trm-arc-1`, `trm-arc-2`. CPU presets: `sudoku-mini` (the
+ * demo), `trm-sudoku-mini` (the demo with TRM), `sudoku-cpu`, `maze-cpu`, `tiny`.
  *
  * @example
  * ```ts
@@ -127,6 +151,68 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
         H_layers: 1,
         L_layers: 1,
         puzzle_emb_ndim: 0,
+        halt_exploration_prob: 0.1,
+      },
+    },
+  },
+  "trm-sudoku-mlp": {
+    summary: "TRM, Sudoku-Extreme 1k, MLP variant (mlp_t, no positions) as in the TRM README",
+    config: {
+      data_path: "data/sudoku-extreme-1k-aug-1000",
+      ...TRM_TASK,
+      arch: { ...TRM_ARCH, L_cycles: 6, mlp_t: true, pos_encodings: "none" },
+    },
+  },
+  "trm-sudoku-att": {
+    summary: "TRM, Sudoku-Extreme 1k, attention + RoPE variant as in the TRM README",
+    config: {
+      data_path: "data/sudoku-extreme-1k-aug-1000",
+      ...TRM_TASK,
+      arch: { ...TRM_ARCH, L_cycles: 6 },
+    },
+  },
+  "trm-maze": {
+    summary: "TRM, Maze 30x30 Hard 1k as in the TRM README (4 GPUs, batch 768)",
+    config: {
+      data_path: "data/maze-30x30-hard-1k",
+      ...TRM_TASK,
+      arch: { ...TRM_ARCH, L_cycles: 4 },
+    },
+  },
+  "trm-arc-1": {
+    summary: "TRM, ARC-AGI-1 (+ConceptARC) as in the TRM README",
+    config: { data_path: "data/arc1concept-aug-1000", ...TRM_ARC },
+  },
+  "trm-arc-2": {
+    summary: "TRM, ARC-AGI-2 (+ConceptARC) as in the TRM README",
+    config: { data_path: "data/arc2concept-aug-1000", ...TRM_ARC },
+  },
+  "trm-sudoku-mini": {
+    summary: "the demo with TRM: 4×4 Sudoku on a CPU software adapter (hidden 64, 2 layers, mlp_t)",
+    config: {
+      data_path: "data/sudoku-mini", // hrm gen sudoku --mini --out data/sudoku-mini
+      global_batch_size: 64,
+      epochs: 100,
+      eval_interval: 100,
+      ...CPU_TRAIN,
+      lr: 2e-3,
+      lr_warmup_steps: 20,
+      checkpoint_every_eval: false,
+      arch: {
+        ...CPU_ARCH,
+        name: TRM_MODEL_NAME,
+        // The sequence-axis MLP sees every cell position as its own input, so it needs no
+        // position encoding (TRM's Sudoku variant); 2+2 cycles of the 2-layer net cost about
+        // twice the HRM demo's blocks per segment.
+        mlp_t: true,
+        pos_encodings: "none",
+        num_heads: 4,
+        H_layers: 0,
+        L_layers: 2,
+        H_cycles: 2,
+        L_cycles: 2,
+        puzzle_emb_ndim: 0,
+        puzzle_emb_len: 0,
         halt_exploration_prob: 0.1,
       },
     },

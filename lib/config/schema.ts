@@ -4,10 +4,17 @@
  * are what `python pretrain.py` uses with no overrides (the ARC-1 run), so a reference
  * `all_config.yaml` loads unchanged and a partial file means what it would mean to Hydra.
  *
+ * TRM (SamsungSAILMontreal/TinyRecursiveModels) is picked by `arch.name` as there; its arch keys
+ * (`mlp_t`, `puzzle_emb_len`, `no_ACT_continue`) and its `PretrainConfig` additions (`ema`,
+ * `ema_rate`, `freeze_weights`, `min_eval_interval`, `evaluators`, `data_paths`,
+ * `data_paths_test`) load too. Arch keys a file leaves out take the defaults of the named
+ * model's yaml (arch/hrm_v1.yaml or arch/trm.yaml).
+ *
  * @module
  */
 import { z } from "zod";
 import { HrmError } from "../errors.ts";
+import { modelKind, TRM_ARCH_NAME } from "../model/dims.ts";
 import { closest } from "./suggest.ts";
 
 /** The loss function of the LM head (`arch.loss.loss_type`). */
@@ -17,6 +24,36 @@ export type PosEncodings = "rope" | "learned" | "none";
 /** The activation dtype the reference runs the model in (`arch.forward_dtype`). */
 export type ForwardDtype = "bfloat16" | "float16" | "float32";
 
+/** `arch.name` of HRM (sapientinc/HRM `hrm.hrm_act_v1`). */
+export const HRM_MODEL_NAME = "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1";
+/** `arch.name` of TRM (TinyRecursiveModels `recursive_reasoning.trm`). */
+export const TRM_MODEL_NAME: typeof TRM_ARCH_NAME = TRM_ARCH_NAME;
+
+/**
+ * Whether a configuration's `arch` is TRM's (lib/model/dims.ts `modelKind` decides).
+ *
+ * @param arch The `arch` section (only `name` is read).
+ * @returns True for {@linkcode TRM_MODEL_NAME}.
+ *
+ * @example
+ * ```ts
+ * import { isTrm, parseConfig } from "./schema.ts";
+ * const c = parseConfig({ arch: { name: "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1" } });
+ * if (!isTrm(c.arch) || c.arch.L_cycles !== 6) throw new Error();
+ * ```
+ */
+export function isTrm(arch: { name: string }): boolean {
+  return modelKind(arch.name) === "trm";
+}
+
+/** One `evaluators` entry of TRM's config (e.g. `{ name: "arc@ARC" }`); extra keys are kept. */
+export interface EvaluatorConfig {
+  /** Evaluator class, `arc@ARC` in the reference. */
+  name: string;
+  /** The evaluator's own options (TRM's `EvaluatorConfig` allows any). */
+  [option: string]: unknown;
+}
+
 /** `arch.loss`: which loss head wraps the model. */
 export interface LossConfig {
   /** Loss head, `losses@ACTLossHead` in the reference. */
@@ -25,9 +62,12 @@ export interface LossConfig {
   loss_type: LossType;
 }
 
-/** `arch`: the model (HierarchicalReasoningModel_ACTV1Config minus the dataset-derived sizes). */
+/**
+ * `arch`: the model (HierarchicalReasoningModel_ACTV1Config or
+ * TinyRecursiveReasoningModel_ACTV1Config minus the dataset-derived sizes).
+ */
 export interface ArchConfig {
-  /** Model class, `hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1` in the reference. */
+  /** Model class: {@linkcode HRM_MODEL_NAME} or {@linkcode TRM_MODEL_NAME}. */
   name: string;
   /** The loss head. */
   loss: LossConfig;
@@ -35,9 +75,9 @@ export interface ArchConfig {
   H_cycles: number;
   /** Low-level updates per high-level update. */
   L_cycles: number;
-  /** Transformer blocks in the high-level module. */
+  /** Transformer blocks in the high-level module (TRM ignores it; may be 0 there). */
   H_layers: number;
-  /** Transformer blocks in the low-level module. */
+  /** Transformer blocks in the low-level module (TRM's one network). */
   L_layers: number;
   /** Model width D. */
   hidden_size: number;
@@ -59,13 +99,22 @@ export interface ArchConfig {
   halt_exploration_prob: number;
   /** The reference's activation dtype (WebGPU has no bf16; kernels decide what they do with it). */
   forward_dtype: ForwardDtype;
+  /** TRM: the attention sub-layer is a SwiGLU across the sequence axis (always false for HRM). */
+  mlp_t: boolean;
+  /**
+   * Puzzle-embedding prefix slots; 0 means ceil(puzzle_emb_ndim / hidden_size). TRM defaults to
+   * 16; HRM is always 0 (its prefix is the ceil rule).
+   */
+  puzzle_emb_len: number;
+  /** TRM: halt when q_halt > 0 and train no Q-continue (true for TRM, false for HRM). */
+  no_ACT_continue: boolean;
 }
 
 /** The whole training configuration, flat like the reference's `all_config.yaml`. */
 export interface HrmConfig {
   /** The model. */
   arch: ArchConfig;
-  /** Dataset folder (with `train/` and `test/`). */
+  /** Dataset folder (with `train/` and `test/`); TRM's one-entry `data_paths` lands here. */
   data_path: string;
   /** Examples per optimizer step, over all devices. */
   global_batch_size: number;
@@ -101,13 +150,60 @@ export interface HrmConfig {
   checkpoint_path: string | null;
   /** Which model outputs evaluation saves (e.g. `logits`, `q_halt_logits`). */
   eval_save_outputs: string[];
+  /** TRM: evaluation passes skipped before the first one (pretrain.py evaluates once its
+   * iteration index, counted in eval_interval epochs, reaches this). */
+  min_eval_interval: number;
+  /** TRM: evaluators run at each evaluation (`[{name: "arc@ARC"}]` is TRM's ARC voting). */
+  evaluators: EvaluatorConfig[];
+  /** TRM: keep an exponential moving average of the trainable weights; evaluate and save it. */
+  ema: boolean;
+  /** TRM: shadow <- (1 - ema_rate)·param + ema_rate·shadow after every step. */
+  ema_rate: number;
+  /** TRM: train only the puzzle embeddings (the other weights stay as loaded). */
+  freeze_weights: boolean;
 }
 
 /** A partial {@linkcode ArchConfig}, as a file, preset or override layer gives it. */
 export type ArchConfigInput = Partial<Omit<ArchConfig, "loss">> & { loss?: Partial<LossConfig> };
 
 /** A partial {@linkcode HrmConfig}, as a file, preset or override layer gives it. */
-export type HrmConfigInput = Partial<Omit<HrmConfig, "arch">> & { arch?: ArchConfigInput };
+export type HrmConfigInput = Partial<Omit<HrmConfig, "arch">> & {
+  arch?: ArchConfigInput;
+  /** TRM's spelling of the dataset folder: a list of one (hrm trains on one dataset). */
+  data_paths?: string[];
+  /** TRM's separate test datasets: only `[]` (hrm evaluates `<data_path>/test`). */
+  data_paths_test?: string[];
+  /** TRM's starting checkpoint: only null here (`hrm train --init` loads weights). */
+  load_checkpoint?: string | null;
+};
+
+// Arch keys whose defaults differ between arch/hrm_v1.yaml and arch/trm.yaml (the rest agree).
+const ARCH_DEFAULTS = {
+  hrm: {
+    H_cycles: 2,
+    L_cycles: 2,
+    H_layers: 4,
+    L_layers: 4,
+    mlp_t: false,
+    puzzle_emb_len: 0,
+    no_ACT_continue: false,
+  },
+  trm: {
+    H_cycles: 3,
+    L_cycles: 6,
+    H_layers: 0,
+    L_layers: 2,
+    mlp_t: false,
+    puzzle_emb_len: 16,
+    no_ACT_continue: true,
+  },
+} as const;
+
+/** The keys only TRM has, with the values that mean "off" (HRM's behaviour). */
+export const TRM_ONLY_DEFAULTS = {
+  arch: { mlp_t: false, puzzle_emb_len: 0, no_ACT_continue: false },
+  top: { min_eval_interval: 0, evaluators: [], ema: false, ema_rate: 0.999, freeze_weights: false },
+} as const;
 
 const positiveInt = z.int().positive();
 const fraction = z.number().min(0).max(1);
@@ -121,12 +217,13 @@ const lossSchema = z.strictObject({
 
 const archSchema = z
   .strictObject({
-    name: z.string().default("hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"),
+    name: z.enum([HRM_MODEL_NAME, TRM_MODEL_NAME]).default(HRM_MODEL_NAME),
     loss: lossSchema.prefault({}),
-    H_cycles: positiveInt.default(2),
-    L_cycles: positiveInt.default(2),
-    H_layers: positiveInt.default(4),
-    L_layers: positiveInt.default(4),
+    // Defaults of these depend on the model (ARCH_DEFAULTS), filled in by the transform.
+    H_cycles: positiveInt.optional(),
+    L_cycles: positiveInt.optional(),
+    H_layers: z.int().nonnegative().optional(),
+    L_layers: positiveInt.optional(),
     hidden_size: positiveInt.default(512),
     num_heads: positiveInt.default(8),
     expansion: z.number().positive().default(4),
@@ -138,9 +235,54 @@ const archSchema = z
     halt_max_steps: positiveInt.default(16),
     halt_exploration_prob: fraction.default(0.1),
     forward_dtype: z.enum(["bfloat16", "float16", "float32"]).default("bfloat16"),
+    mlp_t: z.boolean().optional(),
+    puzzle_emb_len: z.int().nonnegative().optional(),
+    no_ACT_continue: z.boolean().optional(),
   })
-  .transform((a) => ({ ...a, puzzle_emb_ndim: a.puzzle_emb_ndim ?? a.hidden_size }))
+  .transform((a) => {
+    const d = ARCH_DEFAULTS[modelKind(a.name)];
+    return {
+      ...a,
+      H_cycles: a.H_cycles ?? d.H_cycles,
+      L_cycles: a.L_cycles ?? d.L_cycles,
+      H_layers: a.H_layers ?? d.H_layers,
+      L_layers: a.L_layers ?? d.L_layers,
+      puzzle_emb_ndim: a.puzzle_emb_ndim ?? a.hidden_size,
+      mlp_t: a.mlp_t ?? d.mlp_t,
+      puzzle_emb_len: a.puzzle_emb_len ?? d.puzzle_emb_len,
+      no_ACT_continue: a.no_ACT_continue ?? d.no_ACT_continue,
+    };
+  })
   .superRefine((a, ctx) => {
+    const issue = (key: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message });
+    if (isTrm(a)) {
+      // The reference builds z with seq_len + puzzle_emb_len positions but prepends only
+      // ceil(ndim / hidden) slots' worth of puzzle vector; other combinations fail its shapes.
+      if (a.puzzle_emb_ndim === 0 && a.puzzle_emb_len > 0) {
+        issue("puzzle_emb_len", `must be 0 when puzzle_emb_ndim is 0, got ${a.puzzle_emb_len}`);
+      } else if (a.puzzle_emb_len > 0 && a.puzzle_emb_len * a.hidden_size < a.puzzle_emb_ndim) {
+        issue(
+          "puzzle_emb_len",
+          `${a.puzzle_emb_len} slots of hidden_size ${a.hidden_size} cannot hold puzzle_emb_ndim ${a.puzzle_emb_ndim}`,
+        );
+      }
+      // The reference's no_ACT_continue=False branch unpacks 5 values from a 3-tuple.
+      if (!a.no_ACT_continue) issue("no_ACT_continue", "TRM supports only true (as the reference)");
+      if (a.mlp_t) return; // no attention: num_heads and RoPE's head_dim do not matter
+    } else {
+      if (a.H_layers < 1) issue("H_layers", `HRM needs at least 1, got ${a.H_layers}`);
+      for (const key of ["mlp_t", "puzzle_emb_len", "no_ACT_continue"] as const) {
+        if (a[key] !== TRM_ONLY_DEFAULTS.arch[key]) {
+          issue(
+            key,
+            `is a TRM key (arch.name ${JSON.stringify(TRM_MODEL_NAME)}); HRM has ${
+              TRM_ONLY_DEFAULTS.arch[key]
+            }`,
+          );
+        }
+      }
+    }
     if (a.hidden_size % a.num_heads !== 0) {
       ctx.addIssue({
         code: "custom",
@@ -160,7 +302,9 @@ const archSchema = z
 
 const configObjectSchema = z.strictObject({
   arch: archSchema.prefault({}),
-  data_path: z.string().default("data/arc-aug-1000"),
+  data_path: z.string().optional(),
+  data_paths: z.array(z.string()).optional(),
+  data_paths_test: z.array(z.string()).optional(),
   global_batch_size: positiveInt.default(768),
   epochs: positiveInt.default(100000),
   eval_interval: positiveInt.nullable().default(10000),
@@ -178,7 +322,15 @@ const configObjectSchema = z.strictObject({
   run_name: z.string().nullable().default(null),
   checkpoint_path: z.string().nullable().default(null),
   eval_save_outputs: z.array(z.string()).default([]),
+  load_checkpoint: z.string().nullable().optional(),
+  min_eval_interval: z.int().nonnegative().default(TRM_ONLY_DEFAULTS.top.min_eval_interval),
+  evaluators: z.array(z.looseObject({ name: z.string() })).default([]),
+  ema: z.boolean().default(TRM_ONLY_DEFAULTS.top.ema),
+  ema_rate: fraction.default(TRM_ONLY_DEFAULTS.top.ema_rate),
+  freeze_weights: z.boolean().default(TRM_ONLY_DEFAULTS.top.freeze_weights),
 });
+
+const DEFAULT_DATA_PATH = "data/arc-aug-1000";
 
 /**
  * The zod schema of {@linkcode HrmConfig}. Missing keys take the reference's defaults
@@ -194,14 +346,39 @@ const configObjectSchema = z.strictObject({
  */
 export const hrmConfigSchema: z.ZodType<HrmConfig, HrmConfigInput> = configObjectSchema
   .superRefine((c, ctx) => {
+    const issue = (key: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message });
     if (c.eval_interval !== null && c.epochs % c.eval_interval !== 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["eval_interval"],
-        message: `must divide epochs (${c.epochs}), got ${c.eval_interval}`,
-      });
+      issue("eval_interval", `must divide epochs (${c.epochs}), got ${c.eval_interval}`);
     }
-  });
+    if (c.data_paths !== undefined) {
+      if (c.data_path !== undefined) issue("data_paths", "set data_path or data_paths, not both");
+      else if (c.data_paths.length !== 1) {
+        issue("data_paths", `hrm trains on one dataset folder, got ${c.data_paths.length}`);
+      }
+    }
+    if (c.data_paths_test?.length) {
+      issue(
+        "data_paths_test",
+        "separate test datasets are not supported (hrm evaluates <data_path>/test)",
+      );
+    }
+    if (typeof c.load_checkpoint === "string") {
+      issue(
+        "load_checkpoint",
+        "is not read from the config; pass the weights with hrm train --init FILE",
+      );
+    }
+    // The reference gives freeze_weights no effect without puzzle embeddings (it then trains
+    // every weight); refusing says so instead of silently training everything.
+    if (c.freeze_weights && c.arch.puzzle_emb_ndim === 0) {
+      issue("freeze_weights", "needs puzzle embeddings (arch.puzzle_emb_ndim > 0)");
+    }
+  })
+  .transform(({ data_paths, data_paths_test: _t, load_checkpoint: _l, ...c }) => ({
+    ...c,
+    data_path: c.data_path ?? data_paths?.[0] ?? DEFAULT_DATA_PATH,
+  }));
 
 /** One key the configuration accepts. */
 export interface ConfigKey {
@@ -285,6 +462,23 @@ export function parseConfig(raw: unknown, source?: string): HrmConfig {
   const r = hrmConfigSchema.safeParse(resolveInterpolations(raw), { reportInput: true });
   if (r.success) return r.data;
   throw new HrmError(source, r.error.issues.map(formatIssue).join("; "));
+}
+
+/**
+ * Rewrites TRM's one-entry `data_paths: [X]` as `data_path: X` in a file's layer, so that it
+ * merges with presets and overrides like `data_path` (other forms are left for the schema to
+ * reject with the key named).
+ *
+ * @param layer A layer as read from a file.
+ * @returns The same layer, or a copy with `data_path` in place of `data_paths`.
+ */
+export function dataPathsAsDataPath(layer: HrmConfigInput): HrmConfigInput {
+  const { data_paths, ...rest } = layer;
+  if (
+    rest.data_path !== undefined || !Array.isArray(data_paths) || data_paths.length !== 1 ||
+    typeof data_paths[0] !== "string"
+  ) return layer;
+  return { ...rest, data_path: data_paths[0] };
 }
 
 /** Replaces `${.key}` strings (OmegaConf's relative interpolation) with the sibling's value. */

@@ -6,7 +6,7 @@
  * @module
  */
 import YAML from "yaml";
-import type { HrmConfig } from "./schema.ts";
+import { type HrmConfig, isTrm, TRM_ONLY_DEFAULTS } from "./schema.ts";
 
 // Keys the reference types as float (PretrainConfig and HierarchicalReasoningModel_ACTV1Config).
 const FLOAT_KEYS = new Set([
@@ -20,10 +20,14 @@ const FLOAT_KEYS = new Set([
   "halt_exploration_prob",
   "rms_norm_eps",
   "rope_theta",
+  "ema_rate",
 ]);
 
 /**
- * Serialises a configuration as YAML in the shape of the reference's `all_config.yaml`.
+ * Serialises a configuration as YAML in the shape of the reference's `all_config.yaml`. An HRM
+ * configuration leaves out TRM's keys where they hold HRM's behaviour, so its file is the one
+ * sapientinc/HRM writes; a TRM one is written as TinyRecursiveModels writes it (`data_paths`,
+ * `data_paths_test`, `load_checkpoint`), so that reference can read it back.
  *
  * @param config A validated configuration.
  * @returns YAML text ending in a newline; {@linkcode loadConfig} reads it back unchanged.
@@ -40,7 +44,9 @@ const FLOAT_KEYS = new Set([
  * ```
  */
 export function configToYaml(config: HrmConfig): string {
-  const doc = new YAML.Document(config, { sortMapEntries: true });
+  const doc = new YAML.Document(isTrm(config.arch) ? trmLayout(config) : withoutTrmKeys(config), {
+    sortMapEntries: true,
+  });
   YAML.visit(doc, {
     Pair(_, pair) {
       if (
@@ -51,5 +57,22 @@ export function configToYaml(config: HrmConfig): string {
       }
     },
   });
-  return doc.toString({ indent: 2, lineWidth: 0 });
+  return doc.toString({ indent: 2, indentSeq: false, lineWidth: 0 });
+}
+
+function withoutTrmKeys(config: HrmConfig): Record<string, unknown> {
+  const drop = (obj: Record<string, unknown>, defaults: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(obj).filter(([k, v]) =>
+        !(k in defaults) || JSON.stringify(v) !== JSON.stringify(defaults[k])
+      ),
+    );
+  return {
+    ...drop({ ...config }, TRM_ONLY_DEFAULTS.top),
+    arch: drop({ ...config.arch }, TRM_ONLY_DEFAULTS.arch),
+  };
+}
+
+function trmLayout({ data_path, ...rest }: HrmConfig): Record<string, unknown> {
+  return { ...rest, data_paths: [data_path], data_paths_test: [], load_checkpoint: null };
 }

@@ -99,6 +99,14 @@ export async function buildModel(
  */
 export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
+  // TRM's training additions are accepted by the config but not trained with yet: refuse
+  // rather than train without them.
+  for (const k of ["ema", "freeze_weights"] as const) {
+    if (cfg[k]) throw new HrmError(undefined, `${k}: not supported by hrm train yet`);
+  }
+  if (cfg.min_eval_interval > 0) {
+    throw new HrmError(undefined, "min_eval_interval: not supported by hrm train yet");
+  }
   const train = await readSplit(cfg.data_path, "train");
   const test = await readSplit(cfg.data_path, "test").catch(() => undefined);
   if (

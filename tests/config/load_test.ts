@@ -91,3 +91,65 @@ Deno.test("mergeLayers merges mappings and replaces lists and values", () => {
   });
   assertEquals(a.arch.loss, { name: "x" });
 });
+
+Deno.test("a TRM all_config.yaml written by the reference loads as the trm-sudoku-mlp preset", async () => {
+  const c = await loadConfig({ file: fixture("trm_all_config.yaml") });
+  assertEquals(c.data_path, "data/sudoku-extreme-1k-aug-1000");
+  assertEquals([c.run_name, c.ema, c.ema_rate, c.arch.mlp_t], [
+    "pretrain_mlp_t_sudoku",
+    true,
+    0.999,
+    true,
+  ]);
+  assertEquals(
+    { ...c, project_name: null, run_name: null, checkpoint_path: null },
+    getPreset("trm-sudoku-mlp"),
+  );
+  // Over a preset that names data_path, the file's data_paths wins like any later layer.
+  const over = await loadConfig({ preset: "maze-hard", file: fixture("trm_all_config.yaml") });
+  assertEquals(over.data_path, "data/sudoku-extreme-1k-aug-1000");
+});
+
+Deno.test("TRM's cfg_pretrain.yaml layout loads: defaults' arch: trm picks TRM", async () => {
+  const c = await loadConfig({ file: fixture("trm_cfg_pretrain.yaml") });
+  assertEquals(c.arch.name, "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1");
+  assertEquals([c.arch.H_cycles, c.arch.L_cycles, c.arch.L_layers, c.arch.puzzle_emb_len], [
+    3,
+    6,
+    2,
+    16,
+  ]);
+  assertEquals([c.data_path, c.evaluators, c.ema, c.freeze_weights], [
+    "data/arc1concept-aug-1000",
+    [{ name: "arc@ARC" }],
+    false,
+    false,
+  ]);
+  // The README's ARC-1 command line over it is exactly the trm-arc-1 preset.
+  const arc = await loadConfig({
+    file: fixture("trm_cfg_pretrain.yaml"),
+    overrides: ["arch.L_layers=2", "arch.H_cycles=3", "arch.L_cycles=4", "+run_name=x", "ema=True"],
+  });
+  assertEquals({ ...arc, run_name: null }, getPreset("trm-arc-1"));
+});
+
+Deno.test("a Hydra defaults list naming an arch hrm does not know is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/c.yaml`;
+    await Deno.writeTextFile(file, "defaults:\n  - arch: trm_singlez\n  - _self_\n");
+    await assertRejects(
+      () => loadConfig({ file }),
+      HrmError,
+      'defaults: arch "trm_singlez" is not a model hrm knows (hrm_v1, trm)',
+    );
+    // An explicit arch.name wins over the defaults list.
+    await Deno.writeTextFile(
+      file,
+      "defaults:\n  - arch: trm\narch:\n  name: hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1\n",
+    );
+    assertEquals((await loadConfig({ file })).arch.L_layers, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -83,3 +83,16 @@ Deno.test("parseScalar reads values as YAML does", () => {
   assertEquals(parseScalar(""), "");
   assertEquals(parseScalar("[unclosed"), "[unclosed");
 });
+
+Deno.test("data_path and TRM's data_paths are one setting: the later override wins", () => {
+  const a = applyOverrides({ data_paths: ["data/a"] }, ["data_path=data/b"]);
+  assertEquals(a.data_path, "data/b");
+  const b = applyOverrides({ data_path: "data/a" }, ["data_paths=[data/b]"]);
+  assertEquals(b.data_path, "data/b");
+  // Switching the model by override moves the keys left unset to that model's defaults.
+  const t = applyOverrides({}, [
+    "arch.name=recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1",
+    "ema=True",
+  ]);
+  assertEquals([t.arch.L_cycles, t.arch.L_layers, t.arch.puzzle_emb_len, t.ema], [6, 2, 16, true]);
+});
