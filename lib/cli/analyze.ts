@@ -55,7 +55,12 @@ export const analyzePr: Command = {
     "  hrm analyze pr --checkpoint runs/sudoku/step_26040.safetensors --data data/sudoku-extreme-1k-aug-1000 --baseline-untrained",
   overrides: true,
   flags: [
-    { name: "checkpoint", type: "string", arg: "FILE", help: "trained weights (safetensors)" },
+    {
+      name: "checkpoint",
+      type: "string",
+      arg: "FILE",
+      help: "trained weights (safetensors or PyTorch)",
+    },
     { name: "data", type: "string", arg: "DIR", help: "dataset folder (its test/ split is used)" },
     {
       name: "config",

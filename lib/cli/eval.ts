@@ -35,7 +35,12 @@ export const evalCommand: Command = {
   overrides: true,
   flags: [
     { name: "data", type: "string", arg: "DIR", help: "dataset folder (its test/ split is used)" },
-    { name: "checkpoint", type: "string", arg: "FILE", help: "model weights (safetensors)" },
+    {
+      name: "checkpoint",
+      type: "string",
+      arg: "FILE",
+      help: "model weights (safetensors or PyTorch)",
+    },
     {
       name: "config",
       type: "string",

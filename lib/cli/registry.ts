@@ -15,6 +15,7 @@ import { report } from "./report.ts";
 import { analyzePr } from "./analyze.ts";
 import { demo } from "./demo.ts";
 import { info } from "./info.ts";
+import { convert } from "./convert.ts";
 
 /** All commands. Names are one word (`train`) or a group and a word (`gen sudoku`). */
 export const COMMANDS: readonly Command[] = [
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   show,
   report,
   analyzePr,
+  convert,
   info,
 ];
 

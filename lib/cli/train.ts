@@ -35,7 +35,12 @@ export const train: Command = {
       help: "config file (JSON or YAML, e.g. all_config.yaml)",
     },
     { name: "preset", type: "string", arg: "NAME", help: "start from a preset (see README)" },
-    { name: "init", type: "string", arg: "CKPT", help: "initial weights (safetensors state dict)" },
+    {
+      name: "init",
+      type: "string",
+      arg: "CKPT",
+      help: "initial weights (safetensors or PyTorch state dict)",
+    },
     {
       name: "resume",
       type: "string",

@@ -14,7 +14,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { Encoder, readTensors } from "../gpu/encoder.ts";
 import { atomicWriteText } from "../io/atomic_write.ts";
 import { readSplit, type Split } from "../io/dataset.ts";
-import { readSafetensors } from "../io/safetensors.ts";
+import { readWeights } from "../io/weights.ts";
 import { fill } from "../ops/elementwise.ts";
 import { METRIC_NAMES } from "../model/act.ts";
 import { archFromConfig } from "../model/dims.ts";
@@ -72,7 +72,10 @@ export function samplerSource(split: Split): SamplerSource {
   };
 }
 
-/** Builds the model for a config and dataset, from `init` weights or the seed. */
+/**
+ * Builds the model for a config and dataset, from `init` weights (safetensors, or a reference
+ * PyTorch checkpoint, told apart by content) or the seed.
+ */
 export async function buildModel(
   gpu: Gpu,
   config: HrmConfig,
@@ -81,7 +84,7 @@ export async function buildModel(
 ): Promise<ReasoningModel> {
   const model = createModel(gpu, archFromConfig(config.arch, meta));
   if (init) {
-    const { tensors } = await readSafetensors(init);
+    const { tensors } = await readWeights(init);
     try {
       loadStateDict(model, tensors, init);
     } catch (e) {

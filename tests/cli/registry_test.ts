@@ -13,6 +13,7 @@ const EXPECTED = [
   "show",
   "report",
   "analyze pr",
+  "convert",
   "info",
 ];
 
