@@ -78,6 +78,7 @@ export {
   type SegmentOutputs,
 } from "./lib/model/model.ts";
 export { Hrm } from "./lib/model/hrm.ts";
+export { Trm } from "./lib/model/trm.ts";
 export { createModel } from "./lib/model/create.ts";
 export { initHrm, loadStateDict, stateDict } from "./lib/model/state.ts";
 export { Trainer } from "./lib/train/step.ts";

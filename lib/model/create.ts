@@ -1,5 +1,5 @@
 /**
- * The one place that turns an architecture into a model class (by `arch.kind`).
+ * The one place that turns an architecture into a model class (HRM or TRM by `arch.kind`).
  *
  * @module
  */
@@ -7,16 +7,15 @@ import type { Gpu } from "../gpu/device.ts";
 import type { HrmArch } from "./dims.ts";
 import { Hrm } from "./hrm.ts";
 import type { ReasoningModel } from "./model.ts";
+import { Trm } from "./trm.ts";
 
 /**
  * Allocates the model an architecture describes (weights zero-filled; load or initialise next).
  *
  * @param gpu The device.
  * @param arch From `archFromConfig` (its `kind` comes from `arch.name`).
- * @returns An {@linkcode Hrm}.
- * @throws {RangeError} for a kind this build does not have.
+ * @returns An {@linkcode Hrm} or a {@linkcode Trm}.
  */
 export function createModel(gpu: Gpu, arch: HrmArch): ReasoningModel {
-  if (arch.kind === "trm") throw new RangeError("TRM is not available yet");
-  return new Hrm(gpu, arch);
+  return arch.kind === "trm" ? new Trm(gpu, arch) : new Hrm(gpu, arch);
 }

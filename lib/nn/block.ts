@@ -100,7 +100,7 @@ export function blockForward(
 ): { y: Tensor; saved?: BlockSaved } {
   let h1: Tensor, mix: BlockSaved["mix"] | undefined;
   if (w.mlp_t) {
-    const r = seqMlpForward(enc, w.mlp_t, rows(h0, c.D), c.B, c.eps, save);
+    const r = seqMlpForward(enc, w.mlp_t, h0, c.B, c.eps, save);
     h1 = r.h1;
     if (r.saved) mix = { mlp_t: r.saved };
   } else {

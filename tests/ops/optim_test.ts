@@ -1,7 +1,7 @@
 // AdamATan2 and sparse SignSGD against float64 references over several steps, including
 // zero-gradient entries, chunked dispatches, a launch folded into a second workgroup row, and one
 // step of the golden hrm-a fixture when /work/shared is present.
-import { adamAtan2, type AdamAtan2Options, signSgdSparse } from "../../lib/ops/optim.ts";
+import { adamAtan2, type AdamAtan2Options, emaUpdate, signSgdSparse } from "../../lib/ops/optim.ts";
 import { Encoder, readTensors, upload, writeTensor } from "../../lib/gpu/encoder.ts";
 import { fill } from "../../lib/ops/elementwise.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
@@ -210,4 +210,30 @@ gpuTest("adamAtan2: one step of the golden hrm-a fixture", async (gpu) => {
   });
   console.log(`golden AdamATan2 (${names.length} params): max |diff| ${worst.toExponential(2)}`);
   for (const t of tensors) t.release();
+});
+
+gpuTest("emaUpdate: shadow = (1 - rate)·param + rate·shadow, chunked or whole", async (gpu) => {
+  const n = 1000;
+  const p = randomArray(51, n, -3, 3), sh = randomArray(52, n, -3, 3);
+  for (const [rate, chunk] of [[0.5, undefined], [0.999, 256], [0, 64], [1, undefined]] as const) {
+    const tp = upload(gpu, p, [n]), ts = upload(gpu, sh, [n]);
+    const enc = new Encoder(gpu);
+    emaUpdate(enc, tp, ts, rate, chunk);
+    enc.submit();
+    const [got, gotP] = await readTensors(gpu, [ts, tp]);
+    const want = Array.from(sh, (s, i) => (1 - rate) * p[i] + rate * s);
+    assertClose(got, want, { atol: 1e-6, rtol: 1e-6, label: `ema rate ${rate} chunk ${chunk}` });
+    assertEquals([...gotP], [...p]);
+    tp.release();
+    ts.release();
+  }
+  const tp = upload(gpu, p, [n]), ts = upload(gpu, sh.subarray(1), [n - 1]);
+  assertThrows(
+    () => emaUpdate(new Encoder(gpu), tp, tp, 1.5),
+    RangeError,
+    "rate must be in [0, 1]",
+  );
+  assertThrows(() => emaUpdate(new Encoder(gpu), tp, ts, 0.5), RangeError, "equal size");
+  tp.release();
+  ts.release();
 });
