@@ -13,8 +13,8 @@ import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
-import { writeSafetensors } from "../io/safetensors.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { writePredictions } from "../eval/predictions.ts";
 import { arcMetrics, arcVote, submissionJson } from "../eval/arc_vote.ts";
 import { mazeMetrics } from "../eval/maze_metrics.ts";
 import { readArcVariants } from "../../datasets/arc/invert.ts";
@@ -147,16 +147,16 @@ export const evalCommand: Command = {
         }
       }
       if (r.predictions && f["save-preds"]) {
-        const p = r.predictions, S = test.meta.seq_len, N = p.steps.length;
-        await writeSafetensors(f["save-preds"] as string, {
-          inputs: { dtype: "I32", shape: [N, S], data: p.inputs },
-          labels: { dtype: "I32", shape: [N, S], data: p.labels },
-          puzzle_identifiers: { dtype: "I32", shape: [N], data: p.puzzle_identifiers },
-          preds: { dtype: "I32", shape: [N, S], data: p.preds },
-          q_halt_logits: { dtype: "F32", shape: [N], data: p.q_halt_logits },
-          q_continue_logits: { dtype: "F32", shape: [N], data: p.q_continue_logits },
-          steps: { dtype: "I32", shape: [N], data: p.steps },
-        }, { checkpoint, dataset: config.data_path });
+        await writePredictions(
+          f["save-preds"] as string,
+          r.predictions,
+          test.meta.seq_len,
+          undefined,
+          {
+            checkpoint,
+            dataset: config.data_path,
+          },
+        );
       }
       if (voted) {
         const near = (f["save-preds"] as string | undefined) ?? checkpoint;

@@ -10,7 +10,7 @@ import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
-import { trainRun } from "../train/loop.ts";
+import { type TrainResult, trainRun } from "../train/loop.ts";
 
 /** `hrm train`. */
 export const train: Command = {
@@ -19,7 +19,14 @@ export const train: Command = {
   usage: "train --data DIR [--config FILE | --preset NAME] [options] [key=value ...]",
   description: "Trains with the reference's semantics and writes RUN_DIR/{all_config.yaml,\n" +
     "step_N.safetensors,state_N.safetensors,latest.json,metrics.jsonl}. Config keys can be\n" +
-    "overridden after the options, e.g. `lr=7e-5 arch.L_cycles=4 global_batch_size=384`.",
+    "overridden after the options, e.g. `lr=7e-5 arch.L_cycles=4 global_batch_size=384`.\n" +
+    "A run is epochs/eval_interval iterations of eval_interval epochs, each followed by an\n" +
+    "evaluation (the last included); steps stop at total_steps = floor(epochs · examples /\n" +
+    "global_batch_size). --max-steps and time budgets stop early (with a checkpoint).\n" +
+    "Each metrics.jsonl train row sums the --log-every steps since the previous one (losses\n" +
+    "per example, accuracies weighted by the examples counted); --log-every 1 logs every step.\n" +
+    "eval_save_outputs=[preds,q_halt_logits] saves those outputs at every evaluation as\n" +
+    "RUN_DIR/step_N_all_preds.safetensors.",
   overrides: true,
   flags: [
     {
@@ -51,7 +58,7 @@ export const train: Command = {
       name: "out",
       type: "string",
       arg: "RUN_DIR",
-      help: "run folder (default runs/<data>-<time>)",
+      help: "run folder (default: checkpoint_path if set, else runs/<data>-<time>)",
     },
     {
       name: "max-steps",
@@ -64,7 +71,8 @@ export const train: Command = {
       type: "number",
       arg: "N",
       default: 10,
-      help: "steps between metric readbacks",
+      help: "steps per metrics.jsonl train row (sums over them; 1 logs every step, as the " +
+        "reference)",
     },
     { name: "eval-limit", type: "number", arg: "N", help: "evaluate on at most N test examples" },
   ],
@@ -79,7 +87,7 @@ export const train: Command = {
     if (!config.data_path) {
       throw new HrmError(undefined, "no dataset: pass --data DIR (or data_path=DIR)");
     }
-    const out = resume ?? (f.out as string | undefined) ??
+    const out = resume ?? (f.out as string | undefined) ?? config.checkpoint_path ??
       join("runs", `${config.data_path.replace(/\/+$/, "").split("/").pop()}-${Date.now()}`);
     const gpu = await requestGpu();
     let bar: ProgressBar | undefined;
@@ -117,16 +125,37 @@ export const train: Command = {
       },
     });
     await bar?.stop();
-    console.log(`trained ${result.step} steps; checkpoint ${result.checkpoint}`);
-    if (result.eval) {
-      console.log(
-        `eval exact_accuracy ${fmt(result.eval.exact_accuracy)} accuracy ${
-          fmt(result.eval.accuracy)
-        }`,
-      );
-    }
+    console.log(trainSummary(result));
   },
 };
+
+/**
+ * The closing lines of `hrm train`: steps trained by this invocation (of the run's total),
+ * the checkpoint, and the last evaluation with the step it describes.
+ */
+export function trainSummary(r: TrainResult): string {
+  const done = r.step - r.startStep;
+  const lines = [
+    done === 0
+      ? `nothing to train: the run is ${r.complete ? "complete" : "stopped"} at step ${r.step}`
+      : `trained ${plural(done, "step")}${
+        r.startStep ? ` (steps ${r.startStep + 1}–${r.step} of the run)` : ""
+      }${r.complete ? "; the run is complete" : ""}; checkpoint ${r.checkpoint}`,
+  ];
+  if (r.eval) {
+    lines.push(
+      `eval @ step ${r.evalStep}: exact_accuracy ${fmt(r.eval.exact_accuracy)} accuracy ${
+        fmt(r.eval.accuracy)
+      }${r.evalStep !== r.step ? ` (the model at step ${r.step} is not evaluated)` : ""}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** `1 step`, `2 steps`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
 
 let firstStep: number | undefined;
 function eta(ms: number, value: number, max: number, step: number): string {

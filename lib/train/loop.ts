@@ -1,8 +1,9 @@
 /**
- * The training run (pretrain.py launch): sample batches, step, log reduced metrics to
- * `metrics.jsonl` every `logEvery` steps (one readback), evaluate every `eval_interval` epochs,
- * checkpoint, and resume exactly from a run folder. A NaN or Inf loss stops the run and keeps the
- * last good checkpoint.
+ * The training run (pretrain.py launch): `epochs / eval_interval` iterations of sampled batches,
+ * each followed by an evaluation (the last included), no step past total_steps; reduced metrics
+ * go to `metrics.jsonl` every `logEvery` steps (one readback); checkpoints at evaluations and at
+ * the end; an exact resume from a run folder. A NaN or Inf loss stops the run and keeps the last
+ * good checkpoint.
  *
  * @module
  */
@@ -22,8 +23,10 @@ import { createModel } from "../model/create.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { initHrm, loadStateDict } from "../model/state.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { checkSaveOutputs, writePredictions } from "../eval/predictions.ts";
 import { loadResumeState, readPosition, saveCheckpoint } from "./checkpoint.ts";
-import { type SamplerSource, totalSteps, trainBatches } from "./sampler.ts";
+import type { SamplerSource } from "./sampler.ts";
+import { checkPlan, plannedSteps, type PlanPosition, runEvents, runPlan } from "./plan.ts";
 import { learningRate } from "./schedule.ts";
 import { Trainer } from "./step.ts";
 
@@ -37,9 +40,13 @@ export interface TrainOptions {
   init?: string;
   /** Continue the run in `out` from its latest checkpoint. */
   resume?: boolean;
-  /** Stop after this many optimizer steps (and checkpoint). */
+  /** Stop after this many optimizer steps (and checkpoint); an early stop. */
   maxSteps?: number;
-  /** Steps between metric readbacks. @default {10} */
+  /**
+   * Steps between metric readbacks. @default {10}. Each `metrics.jsonl` train row sums the
+   * steps since the last one (losses over the steps' batches, accuracies weighted by the
+   * examples counted); 1 logs every step as the reference does.
+   */
   logEvery?: number;
   /** Evaluate on at most this many test examples. */
   evalLimit?: number;
@@ -47,18 +54,24 @@ export interface TrainOptions {
   onLog?: (row: Record<string, number>) => void;
   /** Checked after each step; true ends the run early (with a checkpoint), e.g. a time budget. */
   shouldStop?: () => boolean;
-  /** Called after each step (for progress bars). */
-  onStep?: (step: number, total: number) => void;
+  /** Called after each step with the step and the step the run will end at (for progress). */
+  onStep?: (step: number, end: number) => void;
 }
 
 /** What a run returns. */
 export interface TrainResult {
   /** Steps done in total. */
   step: number;
+  /** The step this invocation started from (0, or the resumed checkpoint's). */
+  startStep: number;
   /** The last checkpoint file. */
   checkpoint: string;
-  /** The last evaluation's metrics, if any. */
+  /** This invocation's last evaluation's metrics, if any. */
   eval?: Record<string, number>;
+  /** The step {@linkcode TrainResult.eval} describes. */
+  evalStep?: number;
+  /** The run has done all its iterations (false after an early stop). */
+  complete: boolean;
 }
 
 /** Loads a split and turns it into a sampler source. */
@@ -96,7 +109,7 @@ export async function buildModel(
 }
 
 /**
- * Trains as configured.
+ * Trains as configured: the iterations, steps and evaluations of {@linkcode runEvents}.
  *
  * @throws {HrmError} on bad data, config/dataset/checkpoint mismatch, or a non-finite loss.
  */
@@ -110,6 +123,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   if (cfg.min_eval_interval > 0) {
     throw new HrmError(undefined, "min_eval_interval: not supported by hrm train yet");
   }
+  const saveKeys = checkSaveOutputs(cfg.eval_save_outputs);
   const train = await readSplit(cfg.data_path, "train");
   const test = await readSplit(cfg.data_path, "test").catch(() => undefined);
   if (
@@ -121,6 +135,9 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       "vocab_size/seq_len differ from the train split",
     );
   }
+  const src = samplerSource(train);
+  const plan = runPlan(cfg, train.meta);
+  checkPlan(plan, src, cfg.data_path);
   await Deno.mkdir(opts.out, { recursive: true });
   const pos = opts.resume ? await readPosition(opts.out) : undefined;
   const init = pos ? join(opts.out, pos.checkpoint) : opts.init;
@@ -129,30 +146,22 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed);
   try {
     if (pos) await loadResumeState(opts.out, pos, trainer);
-    await atomicWriteText(join(opts.out, "all_config.yaml"), configToYaml(cfg));
-    const src = samplerSource(train);
-    const total = totalSteps(
-      cfg.epochs,
-      train.meta.total_groups,
-      train.meta.mean_puzzle_examples,
-      B,
+    await atomicWriteText(
+      join(opts.out, "all_config.yaml"),
+      configToYaml({ ...cfg, checkpoint_path: opts.out }),
     );
-    if (total < 1) {
-      throw new HrmError(cfg.data_path, `too little data for one step at global_batch_size ${B}`);
-    }
-    const stopAt = Math.min(
-      total,
-      opts.maxSteps !== undefined ? trainer.step + opts.maxSteps : total,
-    );
-    const epochsPerIter = cfg.eval_interval ?? cfg.epochs;
+    const metricsPath = join(opts.out, "metrics.jsonl");
+    if (pos) await dropRowsAfter(metricsPath, pos.step);
+    const startStep = trainer.step;
+    const stopAt = opts.maxSteps !== undefined ? startStep + opts.maxSteps : Infinity;
+    const end = Math.min(stopAt, plannedSteps(plan, src));
     const logEvery = opts.logEvery ?? 10;
-    const metricsFile = await Deno.open(join(opts.out, "metrics.jsonl"), {
-      append: true,
-      create: true,
-    });
-    let iteration = pos?.iteration ?? 1, skip = pos?.batchInIteration ?? 0;
-    let lastCkpt = pos?.checkpoint ?? "";
-    let lastEval: Record<string, number> | undefined;
+    const metricsFile = await Deno.open(metricsPath, { append: true, create: true });
+    let position: PlanPosition = pos
+      ? { step: pos.step, iteration: pos.iteration, batchInIteration: pos.batchInIteration }
+      : { step: 0, iteration: 1, batchInIteration: 0 };
+    let lastCkpt = pos?.checkpoint ?? "", savedAt = JSON.stringify(position);
+    let lastEval: Record<string, number> | undefined, evalStep: number | undefined;
     let sinceLog = 0, t0 = performance.now();
     const log = async (row: Record<string, number>) => {
       await metricsFile.write(new TextEncoder().encode(JSON.stringify(row) + "\n"));
@@ -173,7 +182,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         cfg.lr,
         trainer.step,
         cfg.lr_warmup_steps,
-        total,
+        plan.total,
         cfg.lr_min_ratio,
       );
       row.step_time_s = dt / sinceLog;
@@ -196,31 +205,38 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         batchSize: B,
         lossType: cfg.arch.loss.loss_type,
         limit: opts.evalLimit,
+        keepPredictions: saveKeys.length > 0,
       });
       lastEval = r.metrics;
+      evalStep = trainer.step;
+      if (r.predictions) {
+        await writePredictions(
+          join(opts.out, `step_${trainer.step}_all_preds.safetensors`),
+          r.predictions,
+          test.meta.seq_len,
+          saveKeys,
+          { step: String(trainer.step), dataset: cfg.data_path },
+        );
+      }
       const row: Record<string, number> = { step: trainer.step };
       for (const [k, v] of Object.entries(r.metrics)) row[`eval/${k}`] = v;
       await log(row);
     };
     const checkpoint = async () => {
-      lastCkpt = (await saveCheckpoint(opts.out, trainer, {
-        step: trainer.step,
-        iteration,
-        batchInIteration: skip,
-      })).checkpoint;
+      lastCkpt = (await saveCheckpoint(opts.out, trainer, position)).checkpoint;
+      savedAt = JSON.stringify(position);
     };
-    outer: while (trainer.step < stopAt) {
-      let used = 0;
-      for (const batch of trainBatches(src, B, cfg.seed, iteration, epochsPerIter)) {
-        if (used++ < skip) continue;
+    let stopping = false;
+    for (const ev of runEvents(src, plan, position)) {
+      if (ev.kind === "step") {
+        const batch = ev.batch;
         trainer.setBatch(batch.inputs, batch.labels, batch.puzzle_identifiers);
-        const step = trainer.step + 1;
-        const lr = learningRate(cfg.lr, step, cfg.lr_warmup_steps, total, cfg.lr_min_ratio);
+        const lr = learningRate(cfg.lr, ev.step, cfg.lr_warmup_steps, plan.total, cfg.lr_min_ratio);
         const plr = learningRate(
           cfg.puzzle_emb_lr,
-          step,
+          ev.step,
           cfg.lr_warmup_steps,
-          total,
+          plan.total,
           cfg.lr_min_ratio,
         );
         trainer.trainStep({
@@ -231,24 +247,61 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
           beta1: cfg.beta1,
           beta2: cfg.beta2,
         });
-        skip = used;
+        position = ev.after;
         sinceLog++;
-        opts.onStep?.(trainer.step, stopAt);
+        opts.onStep?.(trainer.step, end);
         if (sinceLog >= logEvery) await readMetrics();
-        if (trainer.step >= stopAt || opts.shouldStop?.()) break outer;
+        // An early stop at an iteration's last batch still runs that iteration's evaluation.
+        if (trainer.step >= stopAt || opts.shouldStop?.()) {
+          stopping = true;
+          if (!ev.endsIteration) break;
+        }
+      } else {
+        if (sinceLog) await readMetrics();
+        await runEval();
+        position = ev.after;
+        if (cfg.checkpoint_every_eval || ev.last) await checkpoint();
+        if (stopping) break;
       }
-      iteration++;
-      skip = 0;
-      if (sinceLog) await readMetrics();
-      await runEval();
-      if (cfg.checkpoint_every_eval) await checkpoint();
     }
     if (sinceLog) await readMetrics();
-    if (lastCkpt !== `step_${trainer.step}.safetensors`) await checkpoint();
+    if (JSON.stringify(position) !== savedAt || !lastCkpt) await checkpoint();
     metricsFile.close();
-    return { step: trainer.step, checkpoint: join(opts.out, lastCkpt), eval: lastEval };
+    return {
+      step: trainer.step,
+      startStep,
+      checkpoint: join(opts.out, lastCkpt),
+      eval: lastEval,
+      evalStep,
+      complete: position.iteration > plan.iterations,
+    };
   } finally {
     trainer.release();
     model.release();
+  }
+}
+
+/**
+ * Drops the rows of a run's `metrics.jsonl` logged after `step` (a resume repeats those steps),
+ * so no step appears twice. Lines that are not JSON are kept.
+ */
+export async function dropRowsAfter(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return;
+  }
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => {
+    try {
+      const s = JSON.parse(l).step;
+      return !(typeof s === "number" && s > step);
+    } catch {
+      return true;
+    }
+  });
+  if (kept.length !== lines.length) {
+    await atomicWriteText(path, kept.map((l) => l + "\n").join(""));
   }
 }

@@ -70,14 +70,90 @@ function collate(
   return { inputs, labels, puzzle_identifiers: ids, effective: examples.length };
 }
 
+/** Where one training batch's rows come from: example and puzzle index per row. */
+export interface BatchIndices {
+  /** Example index of each row. `[B]` */
+  examples: Int32Array;
+  /** Puzzle index of each row. `[B]` */
+  puzzles: Int32Array;
+}
+
 /**
- * Training batches for one iteration of `epochsPerIter` epochs (the reference's `_iter_train`).
+ * The example indices of one training iteration's batches (the reference's `_iter_train` and
+ * `_sample_batch`), without collating them. The group order is `epochsPerIter` independent
+ * permutations of the groups, drawn one epoch at a time into a typed array (an iteration of the
+ * full Sudoku-Hard set walks tens of millions of groups); each group visited contributes one
+ * random puzzle, whose examples are taken in random order until the batch is full (a puzzle may
+ * be cut at a batch boundary, its other examples are not used). The incomplete last batch is
+ * dropped.
+ *
+ * Randomness: the permutations come from the stream `seed:iteration` and the puzzle and example
+ * choices from `seed:iteration:pick` (the reference uses Philox(seed + iteration) and NumPy's
+ * global generator; the streams differ, the distribution is the same).
+ *
+ * @param src The training split's index arrays.
+ * @param batchSize global_batch_size.
+ * @param seed The run seed.
+ * @param iteration 1-based iteration counter.
+ * @param epochsPerIter Epochs per iteration (eval_interval).
+ * @returns A generator of full batches' indices; the arrays are fresh for every batch.
+ */
+export function* trainBatchIndices(
+  src: Pick<SamplerSource, "puzzle_indices" | "group_indices">,
+  batchSize: number,
+  seed: number,
+  iteration: number,
+  epochsPerIter = 1,
+): Generator<BatchIndices> {
+  const orderRng = new Rng(`${seed}:${iteration}`);
+  const pickRng = new Rng(`${seed}:${iteration}:pick`);
+  const groups = src.group_indices.length - 1;
+  if (groups < 1) return;
+  const order = new Int32Array(groups);
+  let scratch = new Int32Array(16);
+  let examples = new Int32Array(batchSize), puzzles = new Int32Array(batchSize);
+  let filled = 0;
+  for (let epoch = 0; epoch < epochsPerIter; epoch++) {
+    for (let i = 0; i < groups; i++) order[i] = i;
+    orderRng.shuffle(order);
+    for (let i = 0; i < groups; i++) {
+      const g = order[i];
+      const puzzle = src.group_indices[g] +
+        pickRng.int(src.group_indices[g + 1] - src.group_indices[g]);
+      const start = src.puzzle_indices[puzzle];
+      const size = src.puzzle_indices[puzzle + 1] - start;
+      const take = Math.min(size, batchSize - filled);
+      // A partial Fisher–Yates shuffle: `take` distinct examples in random order.
+      if (scratch.length < size) scratch = new Int32Array(size);
+      for (let k = 0; k < size; k++) scratch[k] = k;
+      for (let k = 0; k < take; k++) {
+        const j = k + pickRng.int(size - k);
+        const t = scratch[k];
+        scratch[k] = scratch[j];
+        scratch[j] = t;
+        examples[filled] = start + scratch[k];
+        puzzles[filled++] = puzzle;
+      }
+      if (filled === batchSize) {
+        yield { examples, puzzles };
+        examples = new Int32Array(batchSize);
+        puzzles = new Int32Array(batchSize);
+        filled = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Training batches for one iteration of `epochsPerIter` epochs (the reference's `_iter_train`):
+ * {@linkcode trainBatchIndices}, collated.
  *
  * @param src The training split.
  * @param batchSize global_batch_size.
  * @param seed The run seed; the iteration number is added as the reference does.
  * @param iteration 1-based iteration counter.
  * @param epochsPerIter Epochs per iteration.
+ * @param skip Batches to pass over without collating them (resuming inside an iteration).
  * @returns A generator of full batches.
  */
 export function* trainBatches(
@@ -86,29 +162,12 @@ export function* trainBatches(
   seed: number,
   iteration: number,
   epochsPerIter = 1,
+  skip = 0,
 ): Generator<HostBatch> {
-  const rng = new Rng(`${seed}:${iteration}`);
-  const groups = src.group_indices.length - 1;
-  const order: number[] = [];
-  for (let e = 0; e < epochsPerIter; e++) order.push(...rng.permutation(groups));
-  let i = 0;
-  while (i < order.length) {
-    const examples: number[] = [], puzzles: number[] = [];
-    while (i < order.length && examples.length < batchSize) {
-      const g = order[i++];
-      const puzzle = src.group_indices[g] +
-        rng.int(src.group_indices[g + 1] - src.group_indices[g]);
-      const start = src.puzzle_indices[puzzle];
-      const size = src.puzzle_indices[puzzle + 1] - start;
-      const take = Math.min(size, batchSize - examples.length);
-      const pick = rng.permutation(size).slice(0, take);
-      for (const p of pick) {
-        examples.push(start + p);
-        puzzles.push(puzzle);
-      }
-    }
-    if (examples.length < batchSize) return;
-    yield collate(src, examples, puzzles, batchSize);
+  let n = 0;
+  for (const b of trainBatchIndices(src, batchSize, seed, iteration, epochsPerIter)) {
+    if (n++ < skip) continue;
+    yield collate(src, b.examples, b.puzzles, batchSize);
   }
 }
 
