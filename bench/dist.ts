@@ -13,9 +13,8 @@ import { getPreset } from "../lib/config/presets.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { readTensors, writeTensor } from "../lib/gpu/encoder.ts";
 import { Tensor } from "../lib/gpu/tensor.ts";
-import { archFromConfig, hrmDims } from "../lib/model/dims.ts";
-import { Hrm } from "../lib/model/hrm.ts";
-import { paramLayout } from "../lib/model/params.ts";
+import { archFromConfig } from "../lib/model/dims.ts";
+import { createModel } from "../lib/model/create.ts";
 import { initHrm } from "../lib/model/state.ts";
 import { Trainer } from "../lib/train/step.ts";
 import { mpiLibraryName } from "../lib/dist/mpi.ts";
@@ -39,7 +38,10 @@ function gradLength(preset: string, vocab: number, seqLen: number): number {
     seq_len: seqLen,
     num_puzzle_identifiers: 1,
   });
-  return paramLayout(arch, hrmDims(arch), gpu.limits.minStorageBufferOffsetAlignment / 4).size;
+  const model = createModel(gpu, arch); // allocated, not initialised: only its size is needed
+  const n = model.params.flat.size;
+  model.release();
+  return n;
 }
 
 async function mpiReason(): Promise<string | undefined> {
@@ -102,7 +104,7 @@ async function stepMs(preset: string): Promise<{ ms: number; n: number; B: numbe
   const S = 81, V = 11;
   const arch = archFromConfig(cfg.arch, { vocab_size: V, seq_len: S, num_puzzle_identifiers: 1 });
   const B = cfg.global_batch_size;
-  const model = new Hrm(gpu, arch);
+  const model = createModel(gpu, arch);
   initHrm(model, 0);
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
   const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
