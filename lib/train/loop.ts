@@ -115,14 +115,6 @@ export async function buildModel(
  */
 export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
-  // TRM's training additions are accepted by the config but not trained with yet: refuse
-  // rather than train without them.
-  for (const k of ["ema", "freeze_weights"] as const) {
-    if (cfg[k]) throw new HrmError(undefined, `${k}: not supported by hrm train yet`);
-  }
-  if (cfg.min_eval_interval > 0) {
-    throw new HrmError(undefined, "min_eval_interval: not supported by hrm train yet");
-  }
   const saveKeys = checkSaveOutputs(cfg.eval_save_outputs);
   const train = await readSplit(cfg.data_path, "train");
   const test = await readSplit(cfg.data_path, "test").catch(() => undefined);
@@ -143,7 +135,10 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   const init = pos ? join(opts.out, pos.checkpoint) : opts.init;
   const model = await buildModel(gpu, cfg, train.meta, init);
   const B = cfg.global_batch_size;
-  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed);
+  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed, {
+    emaRate: cfg.ema ? cfg.ema_rate : undefined,
+    freezeWeights: cfg.freeze_weights,
+  });
   try {
     if (pos) await loadResumeState(opts.out, pos, trainer);
     await atomicWriteText(
@@ -199,14 +194,17 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       t0 = performance.now();
       await log(row);
     };
-    const runEval = async () => {
-      if (!test) return;
-      const r = await evaluate(model, samplerSource(test), {
-        batchSize: B,
-        lossType: cfg.arch.loss.loss_type,
-        limit: opts.evalLimit,
-        keepPredictions: saveKeys.length > 0,
-      });
+    const runEval = async (iterId: number) => {
+      // The reference evaluates from iteration min_eval_interval on (0-based), with EMA weights.
+      if (!test || iterId < cfg.min_eval_interval) return;
+      const r = await trainer.withEmaWeights(() =>
+        evaluate(model, samplerSource(test), {
+          batchSize: B,
+          lossType: cfg.arch.loss.loss_type,
+          limit: opts.evalLimit,
+          keepPredictions: saveKeys.length > 0,
+        })
+      );
       lastEval = r.metrics;
       evalStep = trainer.step;
       if (r.predictions) {
@@ -258,7 +256,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         }
       } else {
         if (sinceLog) await readMetrics();
-        await runEval();
+        await runEval(ev.iteration - 1);
         position = ev.after;
         if (cfg.checkpoint_every_eval || ev.last) await checkpoint();
         if (stopping) break;

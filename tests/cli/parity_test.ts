@@ -5,7 +5,7 @@
 import { assertEquals } from "@std/assert";
 import { main } from "../../cli.ts";
 import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
-import { writeIdentifiers, writeSplit } from "../../lib/io/dataset.ts";
+import { goldenDataset } from "./_golden_dataset.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
@@ -17,55 +17,21 @@ function get(m: Map<string, StTensor>, k: string): StTensor {
   return t;
 }
 
-/** A dataset whose train and test splits both hold the golden batch, one puzzle per example. */
-async function goldenDataset(): Promise<{ dir: string; config: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "hrm-parity-" });
-  const { tensors } = await readSafetensors(`${DIR}batch.safetensors`);
-  const inputs = get(tensors, "inputs").data as Int32Array;
-  const labels = get(tensors, "labels").data as Int32Array;
-  const B = get(tensors, "inputs").shape[0], S = get(tensors, "inputs").shape[1];
-  // The reference's loader maps ignore_label_id (0, PAD) to -100; store -100 as 0.
-  const arrays = {
-    inputs: Uint8Array.from(inputs),
-    labels: Uint8Array.from(labels, (l) => (l === -100 ? 0 : l)),
-    puzzle_identifiers: new Int32Array(B),
-    puzzle_indices: Int32Array.from({ length: B + 1 }, (_, i) => i),
-    group_indices: Int32Array.from({ length: B + 1 }, (_, i) => i),
-  };
-  for (const split of ["train", "test"] as const) {
-    await Deno.mkdir(`${dir}/data/${split}`, { recursive: true });
-    await writeSplit(`${dir}/data`, split, {
-      seq_len: S,
-      vocab_size: 11,
-      pad_id: 0,
-      ignore_label_id: 0,
-      blank_identifier_id: 0,
-      num_puzzle_identifiers: 1,
-    }, arrays);
-  }
-  await writeIdentifiers(`${dir}/data`, ["<blank>"]);
-  const config = {
+/** The hrm-a dataset and config (see goldenDataset). */
+function hrmDataset() {
+  return goldenDataset(DIR, {
     arch: golden.arch,
-    data_path: `${dir}/data`,
-    global_batch_size: B,
-    epochs: 1,
-    eval_interval: 1,
     lr: golden.lr_used_for_fixture,
-    lr_min_ratio: 1,
-    lr_warmup_steps: 0,
     weight_decay: golden.weight_decay,
     beta1: golden.beta1,
     beta2: golden.beta2,
     puzzle_emb_lr: golden.puzzle_emb_lr,
     puzzle_emb_weight_decay: golden.puzzle_emb_weight_decay,
-    seed: 0,
-  };
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-  return { dir, config: `${dir}/config.json` };
+  });
 }
 
 gpuTest("cli parity: hrm eval reproduces the reference's preds and q_halt_logits", async () => {
-  const { dir, config } = await goldenDataset();
+  const { dir, config } = await hrmDataset();
   const code = await main([
     "eval",
     "--config",
@@ -93,7 +59,7 @@ gpuTest("cli parity: hrm eval reproduces the reference's preds and q_halt_logits
 gpuTest(
   "cli parity: hrm train --init --max-steps 1 reproduces every updated parameter",
   async () => {
-    const { dir, config } = await goldenDataset();
+    const { dir, config } = await hrmDataset();
     const code = await main([
       "train",
       "--config",
