@@ -110,7 +110,15 @@ export const evalCommand: Command = {
     const variants = vote ? await readArcVariants(config.data_path) : undefined;
     const maze = inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels) === "maze";
     const gpu = await requestGpu();
-    const model = await buildModel(gpu, config, test.meta, checkpoint);
+    const batchSize = (f["batch-size"] as number | undefined) ?? config.global_batch_size;
+    const model = await buildModel(
+      gpu,
+      config,
+      test.meta,
+      checkpoint,
+      batchSize,
+      f["batch-size"] === undefined ? "global_batch_size" : "--batch-size",
+    );
     const src = samplerSource(test);
     const total = Math.min(src.inputs.length / test.meta.seq_len, (f.limit as number) ?? Infinity);
     const bar = new ProgressBar({
@@ -119,7 +127,7 @@ export const evalCommand: Command = {
     });
     try {
       const r = await evaluate(model, src, {
-        batchSize: (f["batch-size"] as number | undefined) ?? config.global_batch_size,
+        batchSize,
         haltMaxSteps: f["halt-max-steps"] as number | undefined,
         lossType: config.arch.loss.loss_type,
         limit: f.limit as number | undefined,

@@ -140,12 +140,29 @@ function inferBackend(adapter: GPUAdapter): string {
 export function checkGpuErrors(gpu: Gpu, what = "GPU work"): void {
   if (gpu.lost) throw new Error(`GPU device lost during ${what}: ${gpu.lost}`);
   if (gpu.errors.length) {
-    const errs = gpu.errors.splice(0);
     const hint = Deno.env.get("HRM_GPU_DEBUG")
       ? ""
       : " (rerun with HRM_GPU_DEBUG=1 to name the kernel)";
-    throw new Error(`GPU error during ${what}: ${errs.join(" | ")}${hint}`);
+    throw new Error(`GPU error during ${what}: ${summarizeErrors(gpu.errors.splice(0))}${hint}`);
   }
+}
+
+/**
+ * Joins GPU error messages for one line: each distinct message once, with its count (a bad
+ * buffer is reported once per dispatch that uses it), at most 3 distinct ones.
+ *
+ * @param errors The messages in the order reported.
+ * @returns E.g. `Buffer size 4294967296 is greater than ... (×1204)`.
+ */
+export function summarizeErrors(errors: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const e of errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  const parts = [...counts].slice(0, 3).map(([m, n]) => {
+    const line = m.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+    return (line.length > 300 ? line.slice(0, 300) + "…" : line) + (n > 1 ? ` (×${n})` : "");
+  });
+  if (counts.size > 3) parts.push(`and ${counts.size - 3} other kinds of error`);
+  return parts.join(" | ");
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { HrmError } from "../errors.ts";
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -61,7 +62,20 @@ export class BufferPool {
    * @param label Debug label (the tensor's role).
    */
   acquire(bytes: number, label = "tensor"): GPUBuffer {
-    const size = sizeClass(bytes);
+    const lim = this.#device.limits;
+    const max = Math.min(lim.maxBufferSize, lim.maxStorageBufferBindingSize);
+    let size = sizeClass(bytes);
+    // Near the limit the size class would round a buffer that fits past it (ARC-1's 1.97 GB
+    // puzzle embedding to 2^31 bytes): take the exact size there.
+    if (size > max) size = Math.max(256, Math.ceil(bytes / 4) * 4);
+    if (size > max) {
+      // Refuse here: the device would report the oversized buffer once per dispatch using it.
+      throw new HrmError(
+        undefined,
+        `buffer "${label}" needs ${size} bytes, more than this adapter allows per buffer ` +
+          `(${max}): use a smaller batch or model, or an adapter with larger buffers`,
+      );
+    }
     let buf = this.#free.get(size)?.pop();
     if (!buf) {
       buf = this.#device.createBuffer({ size, usage: this.#usage, label });

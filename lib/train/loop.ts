@@ -18,7 +18,7 @@ import { readSplit, type Split } from "../io/dataset.ts";
 import { readWeights } from "../io/weights.ts";
 import { fill } from "../ops/elementwise.ts";
 import { METRIC_NAMES } from "../model/act.ts";
-import { archFromConfig } from "../model/dims.ts";
+import { archFromConfig, hrmDims } from "../model/dims.ts";
 import { createModel } from "../model/create.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { initHrm, loadStateDict } from "../model/state.ts";
@@ -27,6 +27,7 @@ import { checkSaveOutputs, writePredictions } from "../eval/predictions.ts";
 import { loadResumeState, readPosition, saveCheckpoint } from "./checkpoint.ts";
 import type { SamplerSource } from "./sampler.ts";
 import { checkPlan, plannedSteps, type PlanPosition, runEvents, runPlan } from "./plan.ts";
+import { checkFits } from "./fit.ts";
 import { learningRate } from "./schedule.ts";
 import { Trainer } from "./step.ts";
 
@@ -87,15 +88,20 @@ export function samplerSource(split: Split): SamplerSource {
 
 /**
  * Builds the model for a config and dataset, from `init` weights (safetensors, or a reference
- * PyTorch checkpoint, told apart by content) or the seed.
+ * PyTorch checkpoint, told apart by content) or the seed. With `batchSize`, first refuses a
+ * model and batch whose tensors exceed the adapter's buffer limits ({@linkcode checkFits}).
  */
 export async function buildModel(
   gpu: Gpu,
   config: HrmConfig,
   meta: Split["meta"],
   init?: string,
+  batchSize?: number,
+  batchFlag?: string,
 ): Promise<ReasoningModel> {
-  const model = createModel(gpu, archFromConfig(config.arch, meta));
+  const arch = archFromConfig(config.arch, meta);
+  if (batchSize !== undefined) checkFits(gpu.limits, arch, hrmDims(arch), batchSize, batchFlag);
+  const model = createModel(gpu, arch);
   if (init) {
     const { tensors } = await readWeights(init);
     try {
@@ -133,7 +139,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   await Deno.mkdir(opts.out, { recursive: true });
   const pos = opts.resume ? await readPosition(opts.out) : undefined;
   const init = pos ? join(opts.out, pos.checkpoint) : opts.init;
-  const model = await buildModel(gpu, cfg, train.meta, init);
+  const model = await buildModel(gpu, cfg, train.meta, init, cfg.global_batch_size);
   const B = cfg.global_batch_size;
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed, {
     emaRate: cfg.ema ? cfg.ema_rate : undefined,
