@@ -58,6 +58,8 @@ export {
   toFloat32,
   writeSafetensors,
 } from "./lib/io/safetensors.ts";
+export { decodeWeights, readWeights } from "./lib/io/weights.ts";
+export { decodeTorchCheckpoint, TORCH_GLOBALS } from "./lib/io/torch.ts";
 
 export { describeGpu, type Gpu, requestGpu } from "./lib/gpu/device.ts";
 export { Tensor } from "./lib/gpu/tensor.ts";
@@ -91,6 +93,15 @@ export {
   type Predictions,
 } from "./lib/eval/evaluate.ts";
 export { readTrace, type Trace, writeTrace } from "./lib/eval/trace.ts";
+export {
+  loadSolveModel,
+  type Solution,
+  solve,
+  type SolveModelOptions,
+  type SolveOptions,
+} from "./lib/eval/solve.ts";
+export { runSegments, type SegmentRun, type SegmentRunOptions } from "./lib/eval/adaptive.ts";
+export { judgeAnswer, parsePuzzle, type Puzzle, type PuzzleKind } from "./lib/eval/puzzles.ts";
 export { arcVote, submissionJson } from "./lib/eval/arc_vote.ts";
 export { mazeMetrics } from "./lib/eval/maze_metrics.ts";
 

@@ -16,6 +16,7 @@ import { analyzePr } from "./analyze.ts";
 import { demo } from "./demo.ts";
 import { info } from "./info.ts";
 import { convert } from "./convert.ts";
+import { solveCommand } from "./solve.ts";
 
 /** All commands. Names are one word (`train`) or a group and a word (`gen sudoku`). */
 export const COMMANDS: readonly Command[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   genArc,
   train,
   evalCommand,
+  solveCommand,
   show,
   report,
   analyzePr,

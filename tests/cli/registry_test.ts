@@ -10,6 +10,7 @@ const EXPECTED = [
   "gen arc",
   "train",
   "eval",
+  "solve",
   "show",
   "report",
   "analyze pr",

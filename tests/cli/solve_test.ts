@@ -1,0 +1,121 @@
+// `hrm solve` end to end on the golden hrm-a weights (an untrained 9×9 Sudoku HRM, 4 segments):
+// JSON lines with every field, per-puzzle refusals and exit status 1, a size mismatch named,
+// --act, a reference-format torch checkpoint whose config lacks the
+// vocabulary, and --trace / --show png.
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { main } from "../../cli.ts";
+import { readSafetensors } from "../../lib/io/safetensors.ts";
+import { readTrace } from "../../lib/eval/trace.ts";
+import { torchCheckpointOf } from "../io/_torch_writer.ts";
+import { gpuTest } from "../_helpers.ts";
+
+const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
+const golden = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
+const SOLUTION =
+  "534678912672195348198342567859761423426853791713924856961537284287419635345286179";
+const PUZZLE = SOLUTION.split("").map((c, i) => (i % 3 === 0 ? c : ".")).join("");
+
+async function hrm(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "";
+  const log = console.log, error = console.error;
+  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
+  try {
+    const code = await main(args, {
+      out: { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+    });
+    return { code, out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+async function runDir(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  // The released all_config.yaml has no dataset sizes; data_path points nowhere here either.
+  await Deno.writeTextFile(
+    `${dir}/all_config.yaml`,
+    JSON.stringify({ arch: golden.arch, data_path: `${dir}/no-such-data` }),
+  );
+  await Deno.copyFile(`${DIR}weights.safetensors`, `${dir}/step_1.safetensors`);
+  return dir;
+}
+
+gpuTest("hrm solve: JSON lines, refusals one by one, exit status 1", async () => {
+  const dir = await runDir();
+  const r = await hrm([
+    "solve",
+    "--checkpoint",
+    `${dir}/step_1.safetensors`,
+    "--json",
+    PUZZLE,
+    "11" + ".".repeat(79),
+    "12..34....21....",
+    PUZZLE.replaceAll(".", "0"),
+  ]);
+  assertEquals(r.code, 1, r.err);
+  assertStringIncludes(r.err, "2 of 4 puzzles refused");
+  const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines.length, 4);
+  assertEquals(lines.map((l) => l.index), [0, 1, 2, 3]);
+  for (const i of [0, 3]) {
+    const l = lines[i];
+    assertEquals(l.puzzle, PUZZLE);
+    assertEquals(l.segments, golden.arch.halt_max_steps);
+    assert(typeof l.answer === "string" && /^[1-9.]{81}$/.test(l.answer), l.answer);
+    assert(typeof l.valid === "boolean");
+    assert(l.q_halt > 0 && l.q_halt < 1, String(l.q_halt));
+  }
+  assertEquals(lines[0].answer, lines[3].answer);
+  assertEquals(lines[1].error, "row 1 has two 1s");
+  assertStringIncludes(lines[2].error, "a 4×4 Sudoku needs a model with a vocabulary of 6");
+  await Deno.remove(dir, { recursive: true });
+});
+
+gpuTest("hrm solve --act on a reference torch checkpoint; --trace and --show png", async () => {
+  const dir = await runDir();
+  const weights = await readSafetensors(`${DIR}weights.safetensors`);
+  await Deno.writeFile(`${dir}/checkpoint`, torchCheckpointOf(weights.tensors));
+  // three masks of one grid, the second drawn over lines
+  const rows = [2, 3, 4].map((k) =>
+    SOLUTION.split("").map((c, i) => (i % k === 0 ? c : ".")).join("")
+  );
+  rows[1] = Array.from({ length: 9 }, (_, r) => rows[1].slice(r * 9, r * 9 + 9)).join("\n") +
+    "\n";
+  await Deno.writeTextFile(`${dir}/puzzles.txt`, rows.join("\n\n") + "\n");
+  const r = await hrm([
+    "solve",
+    "--checkpoint",
+    `${dir}/checkpoint`,
+    "--file",
+    `${dir}/puzzles.txt`,
+    "--act",
+    "--trace",
+    `${dir}/t.safetensors`,
+    "--show",
+    "png",
+    "--out",
+    `${dir}/p.png`,
+  ]);
+  assertEquals(r.code, 0, r.err);
+  const heads = r.out.split("\n").filter((l) => l.startsWith("puzzle "));
+  assertEquals(heads.length, 3, r.out);
+  for (const h of heads) assert(/, [1-4] segments?, q_halt 0\.\d{3}$/.test(h), h);
+  const trace = await readTrace(`${dir}/t.safetensors`);
+  assertEquals([trace.n, trace.segments, trace.meta.task], [3, 4, "sudoku"]);
+  for (let i = 1; i <= 3; i++) {
+    const png = await Deno.readFile(`${dir}/p.${i}.png`);
+    assertEquals([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("hrm solve: usage errors", async () => {
+  const r = await hrm(["solve", "--checkpoint", "x"]);
+  assertEquals(r.code, 2);
+  assertStringIncludes(r.err, "no puzzles");
+  const s = await hrm(["solve", "--checkpoint", "x", "--show", "png", PUZZLE]);
+  assertEquals(s.code, 2);
+  assertStringIncludes(s.err, "--show png needs --out PATH");
+});
