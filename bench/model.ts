@@ -1,9 +1,13 @@
 /**
  * Model benchmark: one HRM block forward+backward at paper width, whole training steps of the CPU
  * presets (steps/s, tokens/s, dispatches per step, and time against the step's matmul FLOPs at
- * the best matmul rate measured in the same run), and peak GPU memory of a step at
- * H_cycles/L_cycles 2/2 against 4/4 (the 1-step gradient keeps activations flat).
- * Writes bench/results/model.json. `--quick` runs fewer repetitions.
+ * the best matmul rate measured in the same run), peak GPU memory of a step at H_cycles/L_cycles
+ * 2/2 against 4/4 (the 1-step gradient keeps activations flat), and the same step as a plain
+ * PyTorch-CPU program (bench/torch_hrm.py: hidden 128, 4 heads, 2+2 layers, cycles 2/2, batch
+ * 32×81, 2 threads) interleaved with hrm's in one run, when PyTorch is installed (Debian
+ * `python3-torch`; skipped with the reason printed otherwise).
+ * Writes bench/results/model.json. `--quick` runs fewer repetitions; `--torch-only` runs just
+ * the PyTorch comparison.
  *
  * @module
  */
@@ -11,15 +15,12 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import { Encoder, readTensors, upload } from "../lib/gpu/encoder.ts";
 import { Tensor } from "../lib/gpu/tensor.ts";
 import { matmul } from "../lib/ops/matmul.ts";
-import { Hrm } from "../lib/model/hrm.ts";
 import type { HrmArch } from "../lib/model/dims.ts";
-import { initHrm } from "../lib/model/state.ts";
 import { blockBackward, blockForward } from "../lib/nn/block.ts";
-import { Trainer } from "../lib/train/step.ts";
-import { getPreset } from "../lib/config/presets.ts";
-import { archFromConfig } from "../lib/model/dims.ts";
+import { benchStep } from "./_step.ts";
 
 const quick = Deno.args.includes("--quick");
+const torchOnly = Deno.args.includes("--torch-only");
 const reps = quick ? 2 : 5;
 const gpu = await requestGpu();
 const info = gpu.adapter.info;
@@ -78,7 +79,7 @@ console.log(`best matmul in this run: ${rate.toFixed(2)} GFLOP/s at (4096, 256, 
 rows.push({ what: "matmul reference rate", gflops: rate });
 
 // One block at paper width (D 512, 8 heads, F 1536), sudoku length T 82, a small batch.
-{
+if (!torchOnly) {
   const B = quick ? 2 : 4, T = 82, D = 512, NH = 8, HD = 64, F = 1536;
   const mk = (n: number, std: number) =>
     upload(gpu, Float32Array.from({ length: n }, () => (Math.random() - 0.5) * std), [n]);
@@ -137,36 +138,15 @@ async function stepBench(
   overrides: Partial<HrmArch> = {},
   batch?: number,
 ) {
-  const cfg = getPreset(preset);
-  const S = 81, V = 11;
-  const arch = {
-    ...archFromConfig(cfg.arch, { vocab_size: V, seq_len: S, num_puzzle_identifiers: 1 }),
-    ...overrides,
-  };
-  const B = batch ?? cfg.global_batch_size;
-  const model = new Hrm(gpu, arch);
-  initHrm(model, 0);
-  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
-  const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
-  const h = {
-    lr: 1e-4,
-    puzzle_emb_lr: 1e-4,
-    weight_decay: 0.1,
-    puzzle_emb_weight_decay: 0.1,
-    beta1: 0.9,
-    beta2: 0.95,
-  };
-  trainer.setBatch(inputs, inputs, new Int32Array(B));
-  trainer.trainStep(h);
+  const st = benchStep(gpu, preset, overrides, batch);
+  const { model, trainer, arch, B, S } = st;
+  st.run();
   await sync();
   const base = gpu.pool.stats().inUseBytes;
   gpu.pool.resetPeak();
   const t0 = performance.now();
   const n = reps;
-  for (let i = 0; i < n; i++) {
-    trainer.setBatch(inputs, inputs, new Int32Array(B));
-    trainer.trainStep(h);
-  }
+  for (let i = 0; i < n; i++) st.run();
   await sync();
   const ms = (performance.now() - t0) / n;
   const peak = gpu.pool.stats().peakInUseBytes - base;
@@ -195,13 +175,110 @@ async function stepBench(
       }× the matmul bound`,
   );
   rows.push(row);
-  trainer.release();
-  model.release();
+  st.release();
 }
 
-await stepBench("train step sudoku-cpu", "sudoku-cpu");
-await stepBench("train step, cycles 2/2", "sudoku-cpu", { H_cycles: 2, L_cycles: 2 }, 8);
-await stepBench("train step, cycles 4/4", "sudoku-cpu", { H_cycles: 4, L_cycles: 4 }, 8);
+/** The Python with PyTorch importable, or the reason there is none. */
+async function findTorch(): Promise<{ python: string } | { reason: string }> {
+  const reasons: string[] = [];
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    try {
+      const out = await new Deno.Command(python, {
+        args: ["-c", "import torch; print(torch.__version__)"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (out.success) return { python };
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+      reasons.push(`${python}: ${err}`);
+    } catch (e) {
+      reasons.push(`${python}: ${(e as Error).message}`);
+    }
+  }
+  return { reason: reasons.join("; ") };
+}
+
+/**
+ * hrm's step against bench/torch_hrm.py at the same shapes, interleaved round by round (the host
+ * is shared and its speed drifts), medians of the rounds. The ratio is hrm's steps/s over
+ * PyTorch's.
+ */
+async function torchComparison(): Promise<void> {
+  const shape = { hidden: 128, heads: 4, layers: 2, cycles: 2, batch: 32, threads: 2 };
+  const found = await findTorch();
+  if ("reason" in found) {
+    console.log(
+      `PyTorch comparison skipped: no PyTorch (${found.reason}); apt-get install python3-torch`,
+    );
+    rows.push({ what: "PyTorch-CPU comparison", skipped: found.reason });
+    return;
+  }
+  const st = benchStep(gpu, "sudoku-cpu", {
+    hidden_size: shape.hidden,
+    num_heads: shape.heads,
+    H_layers: shape.layers,
+    L_layers: shape.layers,
+    H_cycles: shape.cycles,
+    L_cycles: shape.cycles,
+    puzzle_emb_ndim: shape.hidden,
+  }, shape.batch);
+  st.run();
+  await sync();
+  const rounds = quick ? 2 : 3, steps = quick ? 2 : 3;
+  const ours: number[] = [], theirs: number[] = [];
+  let torchInfo: Record<string, unknown> = {};
+  // Debian's OpenBLAS picks a slow kernel on this CPU unless told (cpu-throughput.md).
+  const env: Record<string, string> = {};
+  if (!Deno.env.get("OPENBLAS_CORETYPE")) env.OPENBLAS_CORETYPE = "SkylakeX";
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) st.run();
+    await sync();
+    ours.push((performance.now() - t0) / steps);
+    const args = [
+      new URL("./torch_hrm.py", import.meta.url).pathname,
+      ...Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]),
+      "--steps",
+      String(steps),
+    ];
+    const out = await new Deno.Command(found.python, { args, env, stdout: "piped" }).output();
+    if (!out.success) throw new Error(`bench/torch_hrm.py failed (exit ${out.code})`);
+    torchInfo = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    theirs.push(torchInfo.ms_per_step as number);
+  }
+  const a = median(ours), b = median(theirs);
+  const d = st.model.dims;
+  const flops = stepMatmulFlops(st.arch, st.B, d.D, d.F, d.T, d.S, d.V);
+  const ratioBound = a / (flops / (rate * 1e9) * 1000);
+  console.log(
+    `hrm step (hidden ${shape.hidden}, ${shape.heads} heads, ${shape.layers}+${shape.layers} ` +
+      `layers, cycles ${shape.cycles}/${shape.cycles}, B ${shape.batch}): ${a.toFixed(0)} ms ` +
+      `(${st.trainer.lastDispatches} dispatches, ${ratioBound.toFixed(2)}× the matmul bound); ` +
+      `PyTorch ${torchInfo.torch} CPU, ${shape.threads} threads: ${b.toFixed(0)} ms; ` +
+      `hrm/PyTorch speed ${(b / a).toFixed(2)}×`,
+  );
+  rows.push({
+    what: "PyTorch-CPU comparison",
+    shape,
+    hrm_ms_per_step: a,
+    hrm_rounds_ms: ours,
+    hrm_dispatches_per_step: st.trainer.lastDispatches,
+    hrm_ratio_to_matmul_bound: ratioBound,
+    torch_ms_per_step: b,
+    torch_rounds_ms: theirs,
+    torch: torchInfo.torch,
+    openblas_coretype: env.OPENBLAS_CORETYPE ?? Deno.env.get("OPENBLAS_CORETYPE"),
+    speed_ratio: b / a,
+  });
+  st.release();
+}
+
+if (!torchOnly) {
+  await stepBench("train step sudoku-cpu", "sudoku-cpu");
+  await stepBench("train step, cycles 2/2", "sudoku-cpu", { H_cycles: 2, L_cycles: 2 }, 8);
+  await stepBench("train step, cycles 4/4", "sudoku-cpu", { H_cycles: 4, L_cycles: 4 }, 8);
+}
+await torchComparison();
 
 await Deno.mkdir(new URL("./results", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

@@ -21,9 +21,11 @@ struct Params {
   alpha: f32, beta: f32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// Element types TA, TB, TC (f32 or f16) are aliases prepended by lib/gpu/wgsl.ts (typeAliases):
+// f16 operands are widened on load and every sum is f32; an f16 out is rounded once at the store.
+@group(0) @binding(0) var<storage, read> a: array<TA>;
+@group(0) @binding(1) var<storage, read> b: array<TB>;
+@group(0) @binding(2) var<storage, read_write> out: array<TC>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 fn outer(x: vec4<f32>, y: vec4<f32>) -> mat4x4<f32> {
@@ -31,11 +33,11 @@ fn outer(x: vec4<f32>, y: vec4<f32>) -> mat4x4<f32> {
 }
 
 fn loadA(i: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(a[i.x], a[i.y], a[i.z], a[i.w]);
+  return vec4<f32>(f32(a[i.x]), f32(a[i.y]), f32(a[i.z]), f32(a[i.w]));
 }
 
 fn loadB(i: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(b[i.x], b[i.y], b[i.z], b[i.w]);
+  return vec4<f32>(f32(b[i.x]), f32(b[i.y]), f32(b[i.z]), f32(b[i.w]));
 }
 
 // Stores row m, columns n..n+3 of the result (c holds alpha-less sums).
@@ -45,8 +47,8 @@ fn store(base: u32, m: u32, n: u32, c: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
     if (n + j < p.N) {
       var v = p.alpha * c[j];
-      if (p.beta != 0.0) { v += p.beta * out[row + n + j]; }
-      out[row + n + j] = v;
+      if (p.beta != 0.0) { v += p.beta * f32(out[row + n + j]); }
+      out[row + n + j] = TC(v);
     }
   }
 }

@@ -25,9 +25,11 @@ struct Params {
   alpha: f32, beta: f32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// Element types TA, TB, TC (f32 or f16) are aliases prepended by lib/gpu/wgsl.ts (typeAliases):
+// f16 operands are widened on load and every sum is f32; an f16 out is rounded once at the store.
+@group(0) @binding(0) var<storage, read> a: array<TA>;
+@group(0) @binding(1) var<storage, read> b: array<TB>;
+@group(0) @binding(2) var<storage, read_write> out: array<TC>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 const BM = 128u;
@@ -51,8 +53,8 @@ fn storeRow(base: u32, m: u32, n: u32, c: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
     if (n + j < p.N) {
       var v = p.alpha * c[j];
-      if (p.beta != 0.0) { v += p.beta * out[row + n + j]; }
-      out[row + n + j] = v;
+      if (p.beta != 0.0) { v += p.beta * f32(out[row + n + j]); }
+      out[row + n + j] = TC(v);
     }
   }
 }
@@ -87,14 +89,14 @@ fn matmul_tiled(
       let gm = tileM + mm;
       let gka = k0 + ka;
       var va = 0.0;
-      if (gm < p.M && gka < p.K) { va = a[baseA + gm * p.sAm + gka * p.sAk]; }
+      if (gm < p.M && gka < p.K) { va = f32(a[baseA + gm * p.sAm + gka * p.sAk]); }
       As[ka * ROW + mm / 4u][mm % 4u] = va;
       var nn: u32; var kb: u32;
       if (TRANS_B) { nn = e / BK; kb = e % BK; } else { nn = e % BN; kb = e / BN; }
       let gn = tileN + nn;
       let gkb = k0 + kb;
       var vb = 0.0;
-      if (gn < p.N && gkb < p.K) { vb = b[baseB + gkb * p.sBk + gn * p.sBn]; }
+      if (gn < p.N && gkb < p.K) { vb = f32(b[baseB + gkb * p.sBk + gn * p.sBn]); }
       Bs[kb * ROW + nn / 4u][nn % 4u] = vb;
     }
     workgroupBarrier();

@@ -7,7 +7,7 @@
  */
 import { checkGpuErrors, type Gpu } from "./device.ts";
 import type { Constants, Kernel } from "./pipelines.ts";
-import { numel, Tensor } from "./tensor.ts";
+import { type DType, numel, Tensor } from "./tensor.ts";
 
 /** A float uniform value (plain numbers are u32). */
 export interface F32 {
@@ -95,6 +95,7 @@ export class Encoder {
   }[] = [];
   #deferredRelease: Tensor[] = [];
   #profileReads: { read: GPUBuffer; labels: string[] }[] = [];
+  #rawQueries: { qs: GPUQuerySet; label: string }[] = [];
   /** Dispatches recorded so far. */
   dispatches = 0;
 
@@ -293,9 +294,47 @@ export class Encoder {
     return this.#encoder;
   }
 
+  /**
+   * Begins a compute pass of the caller's own (ops whose bindings `dispatch` cannot express, such
+   * as textures); the caller ends it. Under `HRM_GPU_PROFILE=1` the whole pass is timed as `label`.
+   */
+  rawPass(label: string): GPUComputePassEncoder {
+    const raw = this.raw();
+    if (!PROFILE) return raw.beginComputePass({ label });
+    const qs = this.gpu.device.createQuerySet({ type: "timestamp", count: 2 });
+    this.#rawQueries.push({ qs, label });
+    return raw.beginComputePass({
+      label,
+      timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+  }
+
+  // Resolves the timestamps of rawPass passes (all ended by now) into one profile read.
+  #resolveRawQueries(): void {
+    const n = this.#rawQueries.length;
+    if (!n) return;
+    const dev = this.gpu.device;
+    // Resolve offsets must be 256-byte aligned; the read buffer packs them 16 bytes apart.
+    const resolved = dev.createBuffer({
+      size: 256 * n,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const read = dev.createBuffer({
+      size: 16 * n,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.#rawQueries.forEach((q, i) => {
+      this.#encoder.resolveQuerySet(q.qs, 0, 2, resolved, 256 * i);
+      this.#encoder.copyBufferToBuffer(resolved, 256 * i, read, 16 * i, 16);
+    });
+    this.#profileReads.push({ read, labels: this.#rawQueries.map((q) => q.label) });
+    this.#rawQueries = [];
+  }
+
   /** Uploads the uniforms, then submits everything recorded. The encoder is done after this. */
   submit(): void {
     this.#endPass();
+    this.#resolveRawQueries();
     const q = this.gpu.device.queue;
     for (const u of this.#uniforms) {
       q.writeBuffer(u.buffer, 0, this.#arena, u.first * SLOT_BYTES, u.count * SLOT_BYTES);
@@ -369,15 +408,40 @@ export function writeTensor(t: Tensor, data: ArrayLike<number> | ArrayBufferView
   if (src.length !== t.size) {
     throw new RangeError(`writeTensor ${t.label}: ${src.length} values for ${t.size} elements`);
   }
-  const Ctor = t.dtype === "f32" ? Float32Array : t.dtype === "i32" ? Int32Array : Uint32Array;
-  // Uploaded as is when already of the tensor's type (batches every step), converted otherwise.
-  const arr = (src instanceof Ctor ? src : Ctor.from(src)) as
-    | Float32Array<ArrayBuffer>
-    | Int32Array<ArrayBuffer>
-    | Uint32Array<ArrayBuffer>;
-  // Deno panics on a zero-byte writeBuffer.
+  const Ctor = typedArrayOf(t.dtype);
+  // Uploaded as is when already of the tensor's type (batches every step), converted otherwise
+  // (to f16 with round-to-nearest-even).
+  const arr = (src instanceof Ctor ? src : Ctor.from(src)) as TypedArray;
+  // Deno panics on a zero-byte writeBuffer; writes are whole 4-byte words (an odd f16 count is
+  // padded with one zero element, inside the tensor's 4-byte-rounded binding).
   if (arr.byteLength === 0) return;
+  if (arr.byteLength % 4 !== 0) {
+    const padded = new Uint8Array(arr.byteLength + 2);
+    padded.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    t.gpu.device.queue.writeBuffer(t.buffer, t.offset, padded.buffer, 0, padded.byteLength);
+    return;
+  }
   t.gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
+}
+
+/** A typed array of one of the tensor element types. */
+export type TypedArray =
+  | Float32Array<ArrayBuffer>
+  | Int32Array<ArrayBuffer>
+  | Uint32Array<ArrayBuffer>
+  | Float16Array<ArrayBuffer>;
+
+/** The typed-array constructor holding `dtype`'s elements. */
+function typedArrayOf(
+  dtype: DType,
+): typeof Float32Array | typeof Int32Array | typeof Uint32Array | typeof Float16Array {
+  return dtype === "f32"
+    ? Float32Array
+    : dtype === "i32"
+    ? Int32Array
+    : dtype === "f16"
+    ? Float16Array
+    : Uint32Array;
 }
 
 /** Creates a pooled tensor holding `data`. */
@@ -385,7 +449,7 @@ export function upload(
   gpu: Gpu,
   data: ArrayLike<number>,
   shape: readonly number[],
-  dtype: "f32" | "i32" | "u32" = "f32",
+  dtype: DType = "f32",
   label = "upload",
 ): Tensor {
   if (data.length !== numel(shape)) {
@@ -397,7 +461,8 @@ export function upload(
 }
 
 /**
- * Reads tensors back to the CPU with one map (one ~10 ms wait however many tensors).
+ * Reads tensors back to the CPU with one map (one ~10 ms wait however many tensors); f16
+ * tensors are returned widened to a Float32Array (exact).
  *
  * @throws {Error} naming the kernel when the device reported an error since the last check.
  */
@@ -417,8 +482,9 @@ export async function readTensors(
     label: "readback",
   });
   const enc = gpu.device.createCommandEncoder();
+  // Copies are whole 4-byte words: an odd f16 count reads its padding too (dropped below).
   ts.forEach((t, i) => {
-    if (t.bytes) enc.copyBufferToBuffer(t.buffer, t.offset, staging, offsets[i], t.bytes);
+    if (t.bytes) enc.copyBufferToBuffer(t.buffer, t.offset, staging, offsets[i], t.binding().size!);
   });
   gpu.device.queue.submit([enc.finish()]);
   try {
@@ -431,10 +497,12 @@ export async function readTensors(
   staging.unmap();
   staging.destroy();
   checkGpuErrors(gpu, ts.map((t) => t.label).join(", "));
-  return ts.map((t, i) => {
-    const Ctor = t.dtype === "f32" ? Float32Array : t.dtype === "i32" ? Int32Array : Uint32Array;
-    return new Ctor(bytes, offsets[i], t.size);
-  });
+  // f16 tensors come back widened to f32 (exactly), so callers handle one float type.
+  return ts.map((t, i) =>
+    t.dtype === "f16"
+      ? Float32Array.from(new Float16Array(bytes, offsets[i], t.size))
+      : new (typedArrayOf(t.dtype) as typeof Float32Array)(bytes, offsets[i], t.size)
+  );
 }
 
 /** Reads one tensor back (see {@linkcode readTensors}). */

@@ -1,14 +1,20 @@
 /**
  * GPU-resident tensors: a storage buffer (from the pool, or a view into a flat parameter buffer)
  * plus shape and dtype. Integer tensors hold token ids widened to i32, since WGSL has no 8-bit
- * storage.
+ * storage. `f16` tensors (2 bytes an element; kernels need the `shader-f16` feature) hold the
+ * float16 copies of mixed precision.
  *
  * @module
  */
 import type { Gpu } from "./device.ts";
 
-/** Element types a tensor can hold (all 4 bytes wide). */
-export type DType = "f32" | "i32" | "u32";
+/** Element types a tensor can hold (4 bytes wide, `f16` 2 bytes). */
+export type DType = "f32" | "i32" | "u32" | "f16";
+
+/** Bytes of one element of `dtype`. */
+export function elementBytes(dtype: DType): number {
+  return dtype === "f16" ? 2 : 4;
+}
 
 /** A shaped view of GPU memory. */
 export class Tensor {
@@ -49,7 +55,8 @@ export class Tensor {
   /** A new pooled tensor (contents undefined until written). */
   static empty(gpu: Gpu, shape: readonly number[], dtype: DType = "f32", label = "tensor"): Tensor {
     const n = numel(shape);
-    return new Tensor(gpu, gpu.pool.acquire(Math.max(4, n * 4), label), shape, dtype, {
+    const bytes = n * elementBytes(dtype);
+    return new Tensor(gpu, gpu.pool.acquire(Math.max(4, bytes), label), shape, dtype, {
       pooled: true,
       label,
     });
@@ -62,11 +69,12 @@ export class Tensor {
     shape: readonly number[],
     label?: string,
   ): Tensor {
-    if (base.offset + (elementOffset + numel(shape)) * 4 > base.buffer.size) {
+    const eb = elementBytes(base.dtype);
+    if (base.offset + (elementOffset + numel(shape)) * eb > base.buffer.size) {
       throw new RangeError(`Tensor.view ${label ?? ""}: view past the end of ${base.label}`);
     }
     return new Tensor(base.gpu, base.buffer, shape, base.dtype, {
-      offset: base.offset + elementOffset * 4,
+      offset: base.offset + elementOffset * eb,
       label: label ?? base.label,
     });
   }
@@ -78,7 +86,7 @@ export class Tensor {
 
   /** Size of the data in bytes. */
   get bytes(): number {
-    return this.size * 4;
+    return this.size * elementBytes(this.dtype);
   }
 
   /**
@@ -96,9 +104,17 @@ export class Tensor {
     });
   }
 
-  /** A binding resource covering exactly this tensor. */
+  /**
+   * A binding resource covering this tensor (an odd number of f16 elements is padded to the
+   * 4-byte multiple WebGPU requires, inside the buffer).
+   */
   binding(): GPUBufferBinding {
-    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.bytes) };
+    const size = Math.max(4, Math.ceil(this.bytes / 4) * 4);
+    return {
+      buffer: this.buffer,
+      offset: this.offset,
+      size: Math.min(size, this.buffer.size - this.offset),
+    };
   }
 
   /** Returns pooled memory to the pool; views and non-pooled tensors ignore it. */

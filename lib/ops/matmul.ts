@@ -23,6 +23,12 @@ import {
   planChunks,
 } from "./matmul_plan.ts";
 import { textureMatmul } from "./matmul_texture.ts";
+import { requireShaderF16 } from "./cast.ts";
+import { composeKernel, type FloatType, typeAliases } from "../gpu/wgsl.ts";
+
+function floatType(t: Tensor): FloatType {
+  return t.dtype === "f16" ? "f16" : "f32";
+}
 
 /** Options of {@linkcode matmul}. */
 export interface MatmulOptions {
@@ -108,9 +114,13 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
     throw new RangeError(`matmul: beta = ${beta} needs an out tensor to accumulate into`);
   }
   for (const t of [a, b, opts.out]) {
-    if (t && t.dtype !== "f32") throw new RangeError(`matmul: ${t.label} is ${t.dtype}, not f32`);
+    if (t && t.dtype !== "f32" && t.dtype !== "f16") {
+      throw new RangeError(`matmul: ${t.label} is ${t.dtype}, not f32 or f16`);
+    }
   }
   const out = opts.out ?? Tensor.empty(enc.gpu, shape, "f32", "matmul");
+  const f16 = a.dtype === "f16" || b.dtype === "f16" || out.dtype === "f16";
+  if (f16) requireShaderF16(enc.gpu, "matmul");
   const prob: MatmulProblem = {
     ...p,
     a,
@@ -126,11 +136,14 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
   if (p.M === 0 || p.N === 0 || p.Bt === 0) return out;
   const variant = opts.variant ?? matmulVariant(enc.gpu);
   const limit = opts.maxBindingBytes ?? enc.gpu.limits.maxStorageBufferBindingSize;
-  // Textures hold one matrix each, so batched products (attention-sized) use the buffer kernel.
-  if (variant === "texture" && p.Bt === 1 && p.K > 0) {
+  // Textures hold one f32 matrix each, so batched products (attention-sized) and f16 operands
+  // use the buffer kernel (on software adapters f16 is for correctness, not speed); the naive
+  // kernel is f32 only.
+  if (variant === "texture" && p.Bt === 1 && p.K > 0 && !f16) {
     textureMatmul(enc, prob, limit);
   } else {
-    bufferMatmul(enc, prob, variant === "texture" ? "buffer" : variant, limit);
+    const which = variant === "texture" || (f16 && variant === "naive") ? "buffer" : variant;
+    bufferMatmul(enc, prob, which, limit);
   }
   return out;
 }
@@ -184,10 +197,16 @@ function bufferMatmul(
     return undefined;
   });
   const constants = which === "tiled" ? { TRANS_A: p.transA, TRANS_B: p.transB } : undefined;
+  const types = { TA: floatType(p.a), TB: floatType(p.b), TC: floatType(p.c) };
+  const kernel = which === "naive"
+    ? bk.kernel
+    : composeKernel({ name: bk.kernel.file, source: bk.kernel.source }, bk.kernel.entry, [
+      typeAliases(types),
+    ]);
   forEachChunk(p, chunk, (c, o, beta) => {
     const s = chunkBindings(enc.gpu, p, c, o);
     enc.dispatch({
-      kernel: bk.kernel,
+      kernel,
       constants,
       bindings: [s.a.view, s.b.view, s.c.view],
       params: [
@@ -238,8 +257,11 @@ export function linearForward(enc: Encoder, x: Tensor, W: Tensor, out?: Tensor):
  * @param x The forward input, `[..., in]`.
  * @param W The weight, `[out, in]`.
  * @param dW Weight gradient `[out, in]`, accumulated into.
- * @param opts `needDx: false` skips `dx` (first layer).
- * @returns `dx` `[..., in]` (new pooled tensor), or undefined when `needDx` is false.
+ * @param opts `needDx: false` skips `dx` (first layer); `dxInto` adds `dx` into that tensor
+ *   (x's shape) instead of allocating one: the residual branch's gradient sum, fused into the
+ *   matmul (beta = 1) rather than a separate add.
+ * @returns `dx` `[..., in]` (`dxInto`, or a new pooled tensor), or undefined when `needDx` is
+ *   false.
  * @throws {RangeError} naming `linearBackward` and the shapes when they disagree.
  *
  * @example
@@ -253,7 +275,7 @@ export function linearBackward(
   x: Tensor,
   W: Tensor,
   dW: Tensor,
-  opts: { needDx?: boolean } = {},
+  opts: { needDx?: boolean; dxInto?: Tensor } = {},
 ): Tensor | undefined {
   const { rows, inF, outF } = linearShapes("linearBackward", x, W);
   if (dy.size !== rows * outF || dy.shape[dy.shape.length - 1] !== outF) {
@@ -268,8 +290,11 @@ export function linearBackward(
   const dy2 = dy.reshape([rows, outF]);
   matmul(enc, dy2, x.reshape([rows, inF]), { transA: true, beta: 1, out: dW });
   if (opts.needDx === false) return undefined;
-  const dx = Tensor.empty(enc.gpu, x.shape, "f32", "linear_dx");
-  matmul(enc, dy2, W, { out: dx.reshape([rows, inF]) });
+  if (opts.dxInto && opts.dxInto.size !== x.size) {
+    throw new RangeError(`linearBackward: dxInto ${fmt(opts.dxInto)} should be x's ${fmt(x)}`);
+  }
+  const dx = opts.dxInto ?? Tensor.empty(enc.gpu, x.shape, "f32", "linear_dx");
+  matmul(enc, dy2, W, { out: dx.reshape([rows, inF]), beta: opts.dxInto ? 1 : 0 });
   return dx;
 }
 

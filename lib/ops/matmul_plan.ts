@@ -7,7 +7,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/device.ts";
-import { Tensor } from "../gpu/tensor.ts";
+import { elementBytes, Tensor } from "../gpu/tensor.ts";
 
 /** A strided matmul: `C[z, m, n] = alpha * Σ_k A[z, m, k] B[z, k, n] + beta * C[z, m, n]`. */
 export interface MatmulProblem {
@@ -182,9 +182,10 @@ export function forEachChunk(
  */
 export function bindRange(gpu: Gpu, t: Tensor, start: number, count: number): Bound {
   const align = gpu.limits.minStorageBufferOffsetAlignment;
-  const byte = t.offset + start * 4;
+  const eb = elementBytes(t.dtype);
+  const byte = t.offset + start * eb;
   const aligned = byte - (byte % align);
-  const off = (byte - aligned) / 4;
+  const off = (byte - aligned) / eb;
   const view = new Tensor(gpu, t.buffer, [off + Math.max(1, count)], t.dtype, {
     offset: aligned,
     label: t.label,

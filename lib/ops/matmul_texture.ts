@@ -206,7 +206,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
     floats[9] = beta;
     const pt = paramBlock(gpu, params);
     enc.releaseAfterSubmit(pt);
-    const pass = raw.beginComputePass({ label: "matmul_texture" });
+    const pass = enc.rawPass("matmul_texture:pass");
     const paramBinding = (s: number) => ({
       buffer: pt.buffer,
       offset: pt.offset + s * slot,

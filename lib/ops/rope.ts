@@ -9,10 +9,9 @@
 import src from "../../kernels/rope.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
 import { type Encoder, upload } from "../gpu/encoder.ts";
-import { grid1d } from "../gpu/grid.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 
-const WG = 256;
+const WG = 64;
 const FWD = { source: src, file: "rope", entry: "rope_fwd" };
 const BWD = { source: src, file: "rope", entry: "rope_bwd" };
 
@@ -84,13 +83,18 @@ function rope(
         `[T=${tables.T}, HD=${tables.HD}] (want [B, T <= ${tables.T}, ${3 * NH * tables.HD}])`,
     );
   }
-  const n = B * T * NH * tables.HD;
+  const limit = enc.gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (B > limit || T > limit) {
+    throw new RangeError(
+      `${op}: ${qkv.label} [${qkv.shape}] has more than ${limit} rows or positions`,
+    );
+  }
   enc.dispatch({
     kernel,
-    constants: { WG },
+    constants: { WG, HD: tables.HD },
     bindings: [qkv, tables.cos, tables.sin],
-    params: [n, T, NH, tables.HD],
-    workgroups: grid1d(enc.gpu, n, WG),
+    params: [B, T, NH],
+    workgroups: [Math.ceil(NH * tables.HD / WG), T, B],
   });
 }
 

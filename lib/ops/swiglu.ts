@@ -8,10 +8,16 @@
 import fwdSrc from "../../kernels/swiglu.wgsl" with { type: "text" };
 import bwdSrc from "../../kernels/swiglu_bwd.wgsl" with { type: "text" };
 import type { Encoder } from "../gpu/encoder.ts";
-import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
 
-const WG = 256;
+const WG = 64;
+
+/** Workgroups of the 2-D grid: 4 columns per invocation in x, rows in y folded into z. */
+function grid(gpu: Encoder["gpu"], N: number, F: number): [number, number, number] {
+  const limit = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(N / limit);
+  return [Math.ceil(F / 4 / WG), Math.ceil(N / z), z];
+}
 const FWD = { source: fwdSrc, file: "swiglu", entry: "swiglu_fwd" };
 const BWD = { source: bwdSrc, file: "swiglu_bwd", entry: "swiglu_bwd" };
 
@@ -43,8 +49,8 @@ export function swigluForward(enc: Encoder, gu: Tensor): Tensor {
     kernel: FWD,
     constants: { WG },
     bindings: [gu, h],
-    params: [N * F, F],
-    workgroups: grid1d(enc.gpu, N * F, WG),
+    params: [N, F],
+    workgroups: grid(enc.gpu, N, F),
   });
   return h;
 }
@@ -75,8 +81,8 @@ export function swigluBackward(enc: Encoder, dh: Tensor, gu: Tensor): Tensor {
     kernel: BWD,
     constants: { WG },
     bindings: [dh, gu, dgu],
-    params: [N * F, F],
-    workgroups: grid1d(enc.gpu, N * F, WG),
+    params: [N, F],
+    workgroups: grid(enc.gpu, N, F),
   });
   return dgu;
 }

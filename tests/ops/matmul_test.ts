@@ -165,17 +165,29 @@ gpuTest("linearForward/linearBackward: y = x·Wᵀ, dW += dyᵀ·x, dx = dy·W",
   const y = linearForward(enc, tx, tW);
   const dx = linearBackward(enc, tdy, tx, tW, tdW)!;
   const none = linearBackward(enc, tdy, tx, tW, tdW, { needDx: false });
+  // dxInto: dx added into an existing gradient (the residual branch's), no separate add.
+  const r = randomArray(5, rows * inF);
+  const tr = upload(gpu, r, [B, T, inF]);
+  const into = linearBackward(enc, tdy, tx, tW, tdW, { dxInto: tr });
   enc.submit();
   assertEquals(none, undefined);
+  assertEquals(into, tr);
   assertEquals(y.shape, [B, T, outF]);
   assertEquals(dx.shape, [B, T, inF]);
-  const [gy, gdx, gdW] = await readTensors(gpu, [y, dx, tdW]);
+  const [gy, gdx, gdW, ginto] = await readTensors(gpu, [y, dx, tdW, tr]);
   const ref = linearBackwardRef(dy, x, W, rows, inF, outF);
   assertClose(gy, linearRef(x, W, rows, inF, outF), { ...tolFor(inF), label: "y" });
   assertClose(gdx, ref.dx, { ...tolFor(outF), label: "dx" });
-  // Two backward calls: dW0 + 2·dyᵀx.
-  assertClose(gdW, dW0.map((v, i) => v + 2 * ref.dW[i]), { ...tolFor(rows), label: "dW" });
-  for (const t of [tx, tW, tdy, tdW, y, dx]) t.release();
+  assertClose(ginto, Array.from(r, (v, i) => v + ref.dx[i]), {
+    ...tolFor(outF + 1),
+    label: "dxInto",
+  });
+  // Three backward calls: dW0 + 3·dyᵀx.
+  assertClose(gdW, Array.from(dW0, (v, i) => v + 3 * ref.dW[i]), {
+    ...tolFor(rows),
+    label: "dW",
+  });
+  for (const t of [tx, tW, tdy, tdW, y, dx, tr]) t.release();
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 

@@ -1,5 +1,6 @@
 // RMSNorm forward/backward against the float64 reference (itself checked by finite differences),
-// for every geometry variant on ragged row lengths, plus the golden config's input embeddings.
+// for every geometry variant on ragged row lengths, with and without the fused residual add (and
+// the second incoming gradient of its backward), plus the golden config's input embeddings.
 import { rmsnormBackward, rmsnormForward, type RmsnormVariant } from "../../lib/ops/rmsnorm.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
@@ -39,8 +40,8 @@ gpuTest("rmsnorm: forward and backward match float64 for every variant", async (
       const x = randomArray(N * 31 + D, N * D, -3, 3), dy = randomArray(D, N * D);
       const tx = upload(gpu, x, [N, D], "f32", "x"), tdy = upload(gpu, dy, [N, D], "f32", "dy");
       const enc = new Encoder(gpu);
-      const { y, rstd } = rmsnormForward(enc, tx, EPS, v);
-      const dx = rmsnormBackward(enc, tdy, y, rstd, v);
+      const { y, rstd } = rmsnormForward(enc, tx, EPS, { variant: v });
+      const dx = rmsnormBackward(enc, tdy, y, rstd, { variant: v });
       enc.submit();
       const [gy, gr, gdx] = await readTensors(gpu, [y, rstd, dx]);
       const ref = rmsnormRef(x, N, D, EPS);
@@ -63,13 +64,47 @@ gpuTest("rmsnorm: forward and backward match float64 for every variant", async (
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 
+gpuTest(
+  "rmsnorm: fused residual add and second gradient match float64 (rms(x + r))",
+  async (gpu) => {
+    const before = gpu.pool.stats().inUseBuffers;
+    for (const v of VARIANTS) {
+      for (const [N, D] of [[1, 1], [7, 5], [33, 67], [5, 300]]) {
+        const x = randomArray(N + D, N * D, -3, 3), r = randomArray(N * D, N * D, -3, 3);
+        const dy = randomArray(D + 1, N * D), dy2 = randomArray(D + 2, N * D);
+        const [tx, tr, tdy, tdy2] = [x, r, dy, dy2].map((a) => upload(gpu, a, [N, D]));
+        const enc = new Encoder(gpu);
+        const { y, rstd } = rmsnormForward(enc, tx, EPS, { residual: tr, variant: v });
+        const dv = rmsnormBackward(enc, tdy, y, rstd, { dy2: tdy2, variant: v });
+        enc.submit();
+        const [gy, gr, gdv] = await readTensors(gpu, [y, rstd, dv]);
+        const sum = Array.from(x, (xi, i) => xi + r[i]); // float64
+        const ref = rmsnormRef(sum, N, D, EPS);
+        const label = `wg=${v.wg} tpr=${v.tpr} N=${N} D=${D}`;
+        // As above, plus the rounding of x + r in f32 (half an ulp of the sum, relative 6e-8).
+        const tol = { atol: 1e-7, rtol: 2e-6 };
+        assertClose(gy, ref.y, { ...tol, label: `y ${label}` });
+        assertClose(gr, ref.rstd, { ...tol, label: `rstd ${label}` });
+        const g = Array.from(dy, (d, i) => d + dy2[i]);
+        assertClose(gdv, rmsnormBackwardRef(g, sum, N, D, EPS), {
+          atol: 4e-6 * Math.max(...ref.rstd),
+          rtol: 2e-6,
+          label: `dv ${label}`,
+        });
+        for (const t of [tx, tr, tdy, tdy2, y, rstd, dv]) t.release();
+      }
+    }
+    assertEquals(gpu.pool.stats().inUseBuffers, before);
+  },
+);
+
 gpuTest("rmsnorm: rows past the per-dimension workgroup limit fold into y", async (gpu) => {
   // 70000 rows of one thread each exceed 65535 workgroups only with wg/tpr = 1; use D = 2.
   const N = 70001, D = 2, v = { wg: 4, tpr: 4 };
   const x = randomArray(5, N * D, -1, 1);
   const tx = upload(gpu, x, [N, D]);
   const enc = new Encoder(gpu);
-  const { y, rstd } = rmsnormForward(enc, tx, EPS, v);
+  const { y, rstd } = rmsnormForward(enc, tx, EPS, { variant: v });
   enc.submit();
   const [gy] = await readTensors(gpu, [y]);
   assertClose(gy, rmsnormRef(x, N, D, EPS).y, { atol: 1e-7, rtol: 2e-6, label: "y folded" });
@@ -85,7 +120,21 @@ gpuTest("rmsnorm: mismatched shapes name the op and shapes", (gpu) => {
     RangeError,
     "rmsnormBackward: dy [4,9], y [4,8] and rstd [4] disagree (want dy = y = [4, 8], rstd = [4])",
   );
-  assertThrows(() => rmsnormForward(enc, y, EPS, { wg: 64, tpr: 3 }), RangeError, "wg=64 tpr=3");
+  assertThrows(
+    () => rmsnormForward(enc, y, EPS, { variant: { wg: 64, tpr: 3 } }),
+    RangeError,
+    "wg=64 tpr=3",
+  );
+  assertThrows(
+    () => rmsnormForward(enc, y, EPS, { residual: dy }),
+    RangeError,
+    "rmsnormForward: y [4,8] and dy [4,9] differ",
+  );
+  assertThrows(
+    () => rmsnormBackward(enc, y, y, rstd, { dy2: dy }),
+    RangeError,
+    "rmsnormBackward: y [4,8] and dy [4,9] differ",
+  );
   for (const t of [y, dy, rstd]) t.release();
 });
 

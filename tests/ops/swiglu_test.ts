@@ -46,6 +46,21 @@ gpuTest("swiglu: forward and backward match float64 on ragged sizes", async (gpu
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 
+gpuTest("swiglu: rows past the per-dimension workgroup limit fold into z", async (gpu) => {
+  const N = 70001, F = 1;
+  const gu = randomArray(7, N * 2 * F, -3, 3), dh = randomArray(8, N * F);
+  const tgu = upload(gpu, gu, [N, 2 * F]), tdh = upload(gpu, dh, [N, F]);
+  const enc = new Encoder(gpu);
+  const h = swigluForward(enc, tgu);
+  const dgu = swigluBackward(enc, tdh, tgu);
+  enc.submit();
+  const [gh, gd] = await readTensors(gpu, [h, dgu]);
+  const tol = { atol: 1e-6, rtol: 2e-6 };
+  assertClose(gh, swigluRef(gu, N, F), { ...tol, label: "h folded" });
+  assertClose(gd, swigluBackwardRef(dh, gu, N, F), { ...tol, label: "dgu folded" });
+  for (const t of [tgu, tdh, h, dgu]) t.release();
+});
+
 gpuTest("swiglu: mismatched shapes name the op and shapes", (gpu) => {
   const gu = Tensor.empty(gpu, [4, 10], "f32", "gu"), odd = Tensor.empty(gpu, [4, 7], "f32", "odd");
   const dh = Tensor.empty(gpu, [4, 6], "f32", "dh");

@@ -1,0 +1,83 @@
+/**
+ * Shared by the model benchmarks: a training step of a preset (optionally with arch overrides and
+ * another batch size) on fixed pseudo-random Sudoku-shaped tokens, ready to run.
+ *
+ * @module
+ */
+import type { Gpu } from "../lib/gpu/device.ts";
+import { Hrm } from "../lib/model/hrm.ts";
+import { archFromConfig, type HrmArch } from "../lib/model/dims.ts";
+import { initHrm } from "../lib/model/state.ts";
+import { type StepHyper, Trainer } from "../lib/train/step.ts";
+import { getPreset } from "../lib/config/presets.ts";
+
+/** A ready training step and what it was built from. */
+export interface BenchStep {
+  /** The model. */
+  model: Hrm;
+  /** The trainer (batch uploaded). */
+  trainer: Trainer;
+  /** The architecture after overrides. */
+  arch: HrmArch;
+  /** Rows per step. */
+  B: number;
+  /** Sequence length (Sudoku: 81). */
+  S: number;
+  /** Uploads the batch and encodes one step (no readback). */
+  run(): void;
+  /** Releases model and trainer. */
+  release(): void;
+}
+
+/** Optimizer settings of the benchmark steps (values do not change the speed). */
+export const BENCH_HYPER: StepHyper = {
+  lr: 1e-4,
+  puzzle_emb_lr: 1e-4,
+  weight_decay: 0.1,
+  puzzle_emb_weight_decay: 0.1,
+  beta1: 0.9,
+  beta2: 0.95,
+};
+
+/**
+ * Builds a step of `preset` at Sudoku's shapes (S 81, vocab 11, one puzzle identifier).
+ *
+ * @param gpu The device.
+ * @param preset A preset name (e.g. `sudoku-cpu`).
+ * @param overrides Arch fields to replace (e.g. hidden_size, cycles).
+ * @param batch Rows per step (default: the preset's global_batch_size).
+ */
+export function benchStep(
+  gpu: Gpu,
+  preset: string,
+  overrides: Partial<HrmArch> = {},
+  batch?: number,
+): BenchStep {
+  const cfg = getPreset(preset);
+  const S = 81, V = 11;
+  const arch = {
+    ...archFromConfig(cfg.arch, { vocab_size: V, seq_len: S, num_puzzle_identifiers: 1 }),
+    ...overrides,
+  };
+  const B = batch ?? cfg.global_batch_size;
+  const model = new Hrm(gpu, arch);
+  initHrm(model, 0);
+  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
+  const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
+  const ids = new Int32Array(B);
+  return {
+    model,
+    trainer,
+    arch,
+    B,
+    S,
+    run() {
+      trainer.setBatch(inputs, inputs, ids);
+      trainer.trainStep(BENCH_HYPER);
+    },
+    release() {
+      trainer.release();
+      model.release();
+    },
+  };
+}
