@@ -56,7 +56,7 @@ export function matmulRef(
   return y;
 }
 
-/** `y = x · Wᵀ` for `x [rows, inF]`, `W [outF, inF]`. */
+/** `y = x · Wᵀ` for `x [rows, inF]`, `W [outF, inF]` (a direct loop: the model references' hot path). */
 export function linearRef(
   x: ArrayLike<number>,
   W: ArrayLike<number>,
@@ -64,7 +64,42 @@ export function linearRef(
   inF: number,
   outF: number,
 ): Float64Array {
-  return matmulRef(x, W, { Bt: 1, M: rows, N: outF, K: inF, transB: true });
+  const y = new Float64Array(rows * outF);
+  for (let n = 0; n < rows; n++) {
+    for (let m = 0; m < outF; m++) {
+      let s = 0;
+      for (let k = 0; k < inF; k++) s += x[n * inF + k] * W[m * inF + k];
+      y[n * outF + m] = s;
+    }
+  }
+  return y;
+}
+
+/**
+ * Backward of {@linkcode linearRef} that accumulates: `dW += dyᵀ · x`; returns `dx = dy · W`
+ * (a weight used by several calls sums their gradients).
+ */
+export function linearAccumulateRef(
+  dy: ArrayLike<number>,
+  x: ArrayLike<number>,
+  W: ArrayLike<number>,
+  dW: Float64Array,
+  rows: number,
+  inF: number,
+  outF: number,
+): Float64Array {
+  const dx = new Float64Array(rows * inF);
+  for (let n = 0; n < rows; n++) {
+    for (let m = 0; m < outF; m++) {
+      const g = dy[n * outF + m];
+      if (g === 0) continue;
+      for (let k = 0; k < inF; k++) {
+        dW[m * inF + k] += g * x[n * inF + k];
+        dx[n * inF + k] += g * W[m * inF + k];
+      }
+    }
+  }
+  return dx;
 }
 
 /** Backward of {@linkcode linearRef}: `dx = dy · W`, `dW = dyᵀ · x` (not accumulated). */

@@ -1,7 +1,8 @@
 /**
  * Float64 references for the optimizers: AdamATan2 (pip adam-atan2, a = b = 1, no epsilon) in
- * both bias-correction placements, and sparse SignSGD with decoupled decay
- * (models/sparse_embedding.py: unique ids, scatter_add of duplicate rows, touched rows only).
+ * both bias-correction placements, sparse SignSGD with decoupled decay
+ * (models/sparse_embedding.py: unique ids, scatter_add of duplicate rows, touched rows only), and
+ * TRM's EMA of the weights (models/ema.py EMAHelper.update).
  *
  * @module
  */
@@ -59,4 +60,9 @@ export function signSgdRef(
       W[j] = W[j] * (1 - o.lr * o.weightDecay) - o.lr * Math.sign(row[d]);
     }
   }
+}
+
+/** EMA in place: `shadow ← (1 − rate)·param + rate·shadow` (EMAHelper.update with mu = rate). */
+export function emaRef(shadow: Float64Array, param: ArrayLike<number>, rate: number): void {
+  for (let i = 0; i < shadow.length; i++) shadow[i] = (1 - rate) * param[i] + rate * shadow[i];
 }
