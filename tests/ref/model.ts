@@ -261,18 +261,8 @@ function blockForward(c: Ctx, p: string, h0: Float64Array): { y: Float64Array; s
   const eps = c.m.arch.rms_norm_eps;
   const s = { h0 } as BlockSaved;
   if (c.m.arch.mlp_t) {
-    const r = seqMlpRef(
-      h0,
-      w("mlp_t.gate_up_proj.weight"),
-      w("mlp_t.down_proj.weight"),
-      B,
-      d.T,
-      d.D,
-      d.Ft,
-      eps,
-    );
-    s.seq = r.saved;
-    s.h1 = r.y;
+    const sizes = { B, T: d.T, D: d.D, Ft: d.Ft, eps };
+    s.h1 = seqMlpRef(h0, w("mlp_t.gate_up_proj.weight"), w("mlp_t.down_proj.weight"), sizes);
   } else {
     let qkv = linearRef(h0, w("self_attn.qkv_proj.weight"), N, d.D, 3 * d.D);
     if (c.rope) qkv = ropeRef(qkv, B, d.T, d.NH, d.HD, c.rope.cos, c.rope.sin);
@@ -297,21 +287,16 @@ function blockBackward(c: Ctx, p: string, g: Grads, dh2: Float64Array, s: BlockS
   const dact = back(dr2, s.act, "mlp.down_proj.weight", d.F, d.D);
   const dgu = swigluBackwardRef(dact, s.gu, N, d.F);
   const dh1 = addArrays(back(dgu, s.h1, "mlp.gate_up_proj.weight", d.D, 2 * d.F), dr2);
-  if (s.seq) {
+  if (!s.att) {
     const gu = "mlp_t.gate_up_proj.weight", dn = "mlp_t.down_proj.weight";
-    return seqMlpBackwardRef(
-      dh1,
-      s.seq,
-      w(gu),
-      w(dn),
-      g.get(`${p}.${gu}`)!,
-      g.get(`${p}.${dn}`)!,
-      B,
-      d.T,
-      d.D,
-      d.Ft,
-      eps,
-    );
+    const r = seqMlpBackwardRef(dh1, s.h0, w(gu), w(dn), { B, T: d.T, D: d.D, Ft: d.Ft, eps });
+    const add = (k: string, dW: Float64Array) => {
+      const G = g.get(`${p}.${k}`)!;
+      for (let i = 0; i < G.length; i++) G[i] += dW[i];
+    };
+    add(gu, r.dWgu);
+    add(dn, r.dWd);
+    return r.dh0;
   }
   const { qkv, attn, r1 } = s.att!;
   const dr1 = rmsnormBackwardRef(dh1, r1, N, d.D, eps);

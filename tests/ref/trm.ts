@@ -50,8 +50,8 @@ export {
   type RefModel,
   refModelFromStateDict,
   refParamShapes,
-  refStateDict,
   type RefSegment,
+  refStateDict,
   segmentBackwardRef,
 } from "./model.ts";
 export {
