@@ -14,6 +14,7 @@ import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { evaluateAdaptive } from "../eval/adaptive.ts";
 import { writePredictions } from "../eval/predictions.ts";
 import { arcMetrics, arcVote, submissionJson } from "../eval/arc_vote.ts";
 import { mazeMetrics } from "../eval/maze_metrics.ts";
@@ -31,7 +32,10 @@ export const evalCommand: Command = {
     "Prints accuracy, exact_accuracy (the headline), q_halt_accuracy and mean steps; for mazes\n" +
     'also valid_path and optimal_path (the paper\'s "valid and optimal"). With --arc-vote,\n' +
     "ARC predictions are inverted to each task's frame and voted on: arc_pass@K counts tasks\n" +
-    "with every test input right (HRM), arc_pass@K_frac gives fractional credit (TRM).",
+    "with every test input right (HRM), arc_pass@K_frac gives fractional credit (TRM).\n" +
+    "The reference always runs halt_max_steps segments; --act evaluates again with each example\n" +
+    "stopping at its first segment whose halting rule fires (HRM: q_halt > q_continue, TRM:\n" +
+    "q_halt > 0) and adds act_accuracy, act_exact_accuracy and act_mean_segments.",
   overrides: true,
   flags: [
     { name: "data", type: "string", arg: "DIR", help: "dataset folder (its test/ split is used)" },
@@ -90,6 +94,11 @@ export const evalCommand: Command = {
       help: "where --arc-vote writes submission.json (default: beside --save-preds or the " +
         "checkpoint; implies --arc-vote)",
     },
+    {
+      name: "act",
+      type: "boolean",
+      help: "also evaluate with adaptive halting: act_exact_accuracy, act_mean_segments",
+    },
     { name: "json", type: "boolean", help: "print the metrics as one JSON object" },
   ],
   async run(ctx): Promise<void> {
@@ -146,12 +155,31 @@ export const evalCommand: Command = {
           Object.assign(metrics, mazeMetrics(r.predictions, Math.sqrt(test.meta.seq_len)));
         }
       }
+      if (f.act) {
+        const actBar = new ProgressBar({
+          max: total,
+          fmt: (p) => `eval --act ${p.progressBar} ${p.value}/${p.max} [${p.styledTime}]`,
+        });
+        const a = await evaluateAdaptive(model, src, {
+          batchSize,
+          haltMaxSteps: f["halt-max-steps"] as number | undefined,
+          limit: f.limit as number | undefined,
+          onProgress: (done) => {
+            actBar.value = done;
+          },
+        });
+        await actBar.stop();
+        metrics.act_accuracy = a.accuracy;
+        metrics.act_exact_accuracy = a.exact_accuracy;
+        metrics.act_mean_segments = a.mean_segments;
+      }
       const voted = variants && r.predictions ? arcVote(r.predictions, variants) : undefined;
       if (voted) Object.assign(metrics, arcMetrics(voted));
       if (f.json) console.log(JSON.stringify(metrics));
       else {
+        const width = Math.max(16, ...Object.keys(metrics).map((k) => k.length));
         for (const [k, v] of Object.entries(metrics)) {
-          console.log(`${k.padEnd(16)} ${v.toFixed(4)}`);
+          console.log(`${k.padEnd(width)} ${v.toFixed(4)}`);
         }
       }
       if (r.predictions && f["save-preds"]) {

@@ -14,6 +14,7 @@ import { HrmError } from "../errors.ts";
 import type { HrmConfig } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { evaluateAdaptive } from "../eval/adaptive.ts";
 import { type Trace, traceMeta, writeTrace } from "../eval/trace.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { requestGpu } from "../gpu/device.ts";
@@ -25,7 +26,7 @@ import { encodePng } from "../viz/canvas.ts";
 import { loadTrace } from "../viz/load_trace.ts";
 import { type MetricRow, readMetrics } from "../viz/metrics_log.ts";
 import { type ReportContent, reportHtml, scalingPlot, trainingPlots } from "../viz/report_page.ts";
-import { measureScaling, readScaling, type ScalingCache } from "../viz/scaling.ts";
+import { measureScaling, readScaling, type ScalingCache, writeScaling } from "../viz/scaling.ts";
 import type { ExampleView } from "../viz/types.ts";
 import { exampleView } from "../viz/view.ts";
 
@@ -229,6 +230,21 @@ export const report: Command = {
               `segments ${p.segments}: exact_accuracy ${fmt(p.metrics.exact_accuracy)}`,
             ),
         );
+        if (!scaling.act || scaling.act.halt_max_steps !== trained) {
+          // Adaptive halting's compute/accuracy point, next to the fixed-segment curve.
+          const metrics = await evaluateAdaptive(model, samplerSource(lv.test), {
+            batchSize,
+            haltMaxSteps: trained,
+            limit: limit || undefined,
+          });
+          scaling.act = { halt_max_steps: trained, metrics };
+          await writeScaling(runDir, scaling);
+          console.error(
+            `--act: exact_accuracy ${fmt(metrics.exact_accuracy)} at ${
+              metrics.mean_segments.toFixed(2)
+            } segments on average`,
+          );
+        }
       } finally {
         model.release();
       }

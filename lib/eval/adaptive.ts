@@ -15,6 +15,7 @@ import { Tensor } from "../gpu/tensor.ts";
 import { embeddingForward } from "../ops/embedding.ts";
 import type { BatchTensors, InnerCarry, ReasoningModel } from "../model/model.ts";
 import { releaseBatch } from "../model/act.ts";
+import { IGNORE_LABEL_ID, type SamplerSource, testBatches } from "../train/sampler.ts";
 
 /** Options of {@linkcode runSegments}. */
 export interface SegmentRunOptions {
@@ -199,4 +200,71 @@ function argmaxRows(
     for (let v = 1; v < V; v++) if (logits[base + v] > logits[base + best]) best = v;
     out[outAt + t] = best;
   }
+}
+
+/** Options of {@linkcode evaluateAdaptive}. */
+export interface AdaptiveEvalOptions {
+  /** Rows per batch. */
+  batchSize: number;
+  /** Most segments (default: the model's halt_max_steps). */
+  haltMaxSteps?: number;
+  /** Stop rows by the halting rule. @default {true} */
+  act?: boolean;
+  /** Evaluate only the first `limit` examples. */
+  limit?: number;
+  /** Called after each batch with examples done and total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Evaluates a test split with adaptive halting: each example's answer is its prediction at the
+ * segment where it stopped. The metrics are the reference's (accuracy: mean over examples with
+ * labels of the fraction of labelled tokens right; exact_accuracy: all of them right; count) plus
+ * `mean_segments`, the compute actually used. With `act: false` the numbers equal
+ * {@linkcode evaluate}'s at halt_max_steps.
+ *
+ * @param model The model.
+ * @param src The test split.
+ * @param opts Batch size, segments, limit.
+ * @returns `count`, `accuracy`, `exact_accuracy`, `mean_segments`.
+ */
+export async function evaluateAdaptive(
+  model: ReasoningModel,
+  src: SamplerSource,
+  opts: AdaptiveEvalOptions,
+): Promise<Record<string, number>> {
+  const S = model.dims.S;
+  const total = Math.min(src.inputs.length / S, opts.limit ?? Infinity);
+  let count = 0, accuracy = 0, exact = 0, segments = 0, done = 0;
+  for (const hb of testBatches(src, opts.batchSize, total)) {
+    const n = hb.effective;
+    const run = await runSegments(
+      model,
+      hb.inputs.subarray(0, n * S),
+      hb.puzzle_identifiers.subarray(0, n),
+      { segments: opts.haltMaxSteps ?? model.arch.halt_max_steps, act: opts.act ?? true },
+    );
+    for (let i = 0; i < n; i++) {
+      let valid = 0, right = 0;
+      for (let t = i * S; t < (i + 1) * S; t++) {
+        if (hb.labels[t] === IGNORE_LABEL_ID) continue;
+        valid++;
+        if (run.preds[t] === hb.labels[t]) right++;
+      }
+      segments += run.segments[i];
+      if (valid === 0) continue;
+      count++;
+      accuracy += right / valid;
+      if (right === valid) exact++;
+    }
+    done += n;
+    opts.onProgress?.(done, total);
+  }
+  const c = Math.max(1, count);
+  return {
+    count,
+    accuracy: accuracy / c,
+    exact_accuracy: exact / c,
+    mean_segments: segments / Math.max(1, done),
+  };
 }

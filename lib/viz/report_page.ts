@@ -101,7 +101,8 @@ export function trainingPlots(rows: MetricRow[]): NamedPlot[] {
 
 /**
  * The inference-time scaling plot: exact and token accuracy against segments (log₂ axis), the
- * trained halt_max_steps marked.
+ * trained halt_max_steps marked, and adaptive halting's point (exact accuracy at the mean
+ * segments it used) when measured.
  *
  * @param cache Measurements.
  * @returns The image.
@@ -119,6 +120,16 @@ export function scalingPlot(cache: ScalingCache): Canvas {
     series: [
       { name: "exact_accuracy", points: pts("exact_accuracy"), markers: true },
       { name: "accuracy", points: pts("accuracy"), markers: true, dashed: true },
+      ...(cache.act
+        ? [{
+          name: `--act exact (≤ ${cache.act.halt_max_steps})`,
+          points: [[cache.act.metrics.mean_segments, cache.act.metrics.exact_accuracy]] as [
+            number,
+            number,
+          ][],
+          markers: true,
+        }]
+        : []),
     ],
     logX: true,
     xTicks: cache.results.map((p) => p.segments),
@@ -221,6 +232,18 @@ export function reportHtml(c: ReportContent): string {
             ).join("")
           }</tr>`
         ).join("")
+      }${
+        s.act
+          ? `<tr><td>--act: ${
+            s.act.metrics.mean_segments.toFixed(2)
+          } on average (at most ${s.act.halt_max_steps})</td>${
+            keys.map((k) =>
+              `<td>${
+                typeof s.act!.metrics[k] === "number" ? s.act!.metrics[k].toFixed(4) : "-"
+              }</td>`
+            ).join("")
+          }</tr>`
+          : ""
       }</table>`,
     );
   }

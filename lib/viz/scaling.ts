@@ -33,6 +33,11 @@ export interface ScalingCache {
   trained_halt_max_steps: number;
   /** Measurements, by increasing segments. */
   results: ScalingPoint[];
+  /**
+   * Adaptive halting (`--act`) with at most `halt_max_steps` segments: its metrics
+   * (exact_accuracy, accuracy, count) and `mean_segments`, the compute it used.
+   */
+  act?: { halt_max_steps: number; metrics: Record<string, number> };
 }
 
 const schema = z.object({
@@ -45,6 +50,10 @@ const schema = z.object({
     segments: z.number().int().positive(),
     metrics: z.record(z.string(), z.number()),
   })),
+  act: z.object({
+    halt_max_steps: z.number().int().positive(),
+    metrics: z.record(z.string(), z.number()),
+  }).optional(),
 });
 
 /**
@@ -140,6 +149,7 @@ export async function measureScaling(
   const same = old && old.checkpoint === key.checkpoint && old.dataset === key.dataset &&
     old.limit === key.limit;
   const cache: ScalingCache = { ...key, results: same ? old.results : [] };
+  if (same && old.act) cache.act = old.act;
   for (const g of segments) {
     if (cache.results.some((p) => p.segments === g)) continue;
     const p = { segments: g, metrics: await measure(g) };

@@ -7,7 +7,12 @@ import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetens
 import { archFromConfig } from "../../lib/model/dims.ts";
 import { createModel } from "../../lib/model/create.ts";
 import { loadStateDict } from "../../lib/model/state.ts";
-import { runSegments } from "../../lib/eval/adaptive.ts";
+import { evaluateAdaptive, runSegments } from "../../lib/eval/adaptive.ts";
+import { evaluate } from "../../lib/eval/evaluate.ts";
+import type { SamplerSource } from "../../lib/train/sampler.ts";
+import { main } from "../../cli.ts";
+import { goldenDataset } from "../cli/_golden_dataset.ts";
+import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
@@ -71,3 +76,66 @@ gpuTest("runSegments: fixed and adaptive halting match the reference trace", asy
     model.release();
   }
 });
+
+gpuTest(
+  "evaluateAdaptive: equals evaluate() without halting; with --act uses fewer segments",
+  async (gpu) => {
+    const model = createModel(gpu, archFromConfig(config.arch, config.dataset_metadata));
+    loadStateDict(model, weights.tensors, "weights.safetensors");
+    const labels = batch.tensors.get("labels")!.data as Int32Array;
+    const B = labels.length / 81;
+    const src: SamplerSource = {
+      inputs: Uint8Array.from(batch.tensors.get("inputs")!.data as Int32Array),
+      labels: Uint8Array.from(labels, (l) => (l < 0 ? 0 : l)),
+      puzzle_identifiers: new Int32Array(B),
+      puzzle_indices: Int32Array.from({ length: B + 1 }, (_, i) => i),
+      group_indices: Int32Array.from({ length: B + 1 }, (_, i) => i),
+      seq_len: 81,
+      pad_id: 0,
+      ignore_label_id: 0,
+      blank_identifier_id: 0,
+    };
+    try {
+      for (const g of [1, G]) {
+        const opts = { batchSize: 3, haltMaxSteps: g };
+        const ref = await evaluate(model, src, { ...opts, lossType: "stablemax_cross_entropy" });
+        const fixed = await evaluateAdaptive(model, src, { ...opts, act: false });
+        assertEquals(fixed.count, ref.metrics.count);
+        assert(Math.abs(fixed.accuracy - ref.metrics.accuracy) < 1e-6, `${fixed.accuracy}`);
+        assertEquals(fixed.exact_accuracy, ref.metrics.exact_accuracy);
+        assertEquals(fixed.mean_segments, g);
+        // the fixture's row 0 labels are segment 1's answer
+        if (g === 1) assertEquals(fixed.exact_accuracy, 1 / fixed.count);
+      }
+      const act = await evaluateAdaptive(model, src, { batchSize: 3 });
+      assertEquals(act.mean_segments, (2 + 3 * G) / 4); // row 0 stops at segment 2
+      assertEquals(act.count, 4);
+    } finally {
+      model.release();
+    }
+  },
+);
+
+gpuTest(
+  "hrm eval --act on a torch checkpoint adds act_* next to the fixed-step metrics",
+  async () => {
+    const { dir, config: cfg } = await goldenDataset(DIR, { arch: config.arch });
+    await Deno.writeFile(`${dir}/checkpoint`, torchCheckpointOf(weights.tensors, []));
+    let out = "";
+    const log = console.log;
+    console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
+    try {
+      const code = await main(
+        ["eval", "--config", cfg, "--checkpoint", `${dir}/checkpoint`, "--act", "--json"],
+      );
+      assertEquals(code, 0);
+    } finally {
+      console.log = log;
+    }
+    const m = JSON.parse(out.trim().split("\n").pop()!);
+    assertEquals(m.steps, G);
+    assertEquals(m.act_mean_segments, (2 + 3 * G) / 4);
+    assert(typeof m.act_exact_accuracy === "number" && typeof m.act_accuracy === "number");
+    await Deno.remove(dir, { recursive: true });
+  },
+);

@@ -101,3 +101,43 @@ Deno.test("the report page embeds its plots and is the same text for the same in
   const cv = scalingPlot(scaling);
   assertEquals([cv.width, cv.height], [640, 360]);
 });
+
+Deno.test("scaling cache and report: the --act point is kept with its checkpoint and shown", async () => {
+  const dir = await Deno.makeTempDir();
+  const key: ScalingKey = {
+    checkpoint: "step_5.safetensors",
+    step: 5,
+    dataset: "d",
+    limit: 0,
+    trained_halt_max_steps: 4,
+  };
+  const measure = (g: number) => Promise.resolve({ exact_accuracy: g / 10, accuracy: 0.5 });
+  const c = await measureScaling(dir, key, [1, 4], measure);
+  c.act = {
+    halt_max_steps: 4,
+    metrics: { exact_accuracy: 0.375, accuracy: 0.5, mean_segments: 2.5 },
+  };
+  await writeScaling(dir, c);
+  const again = await measureScaling(dir, key, [2], measure);
+  assertEquals(again.act?.metrics.mean_segments, 2.5);
+  assertEquals((await readScaling(dir))!.act?.halt_max_steps, 4);
+  const other = await measureScaling(
+    dir,
+    { ...key, checkpoint: "step_9.safetensors" },
+    [1],
+    measure,
+  );
+  assertEquals(other.act, undefined);
+  const html = reportHtml({
+    runDir: "r",
+    summary: [],
+    plots: [],
+    scaling: { cache: again, png: new Uint8Array([1]), file: "scaling.png" },
+    scalingNotes: [],
+    examples: [],
+    exampleNotes: [],
+  });
+  assertStringIncludes(html, "<td>--act: 2.50 on average (at most 4)</td><td>0.3750</td>");
+  const withAct = scalingPlot(again), without = scalingPlot({ ...again, act: undefined });
+  assert(withAct.data.some((v, i) => v !== without.data[i]), "the --act point is drawn");
+});
