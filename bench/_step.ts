@@ -5,7 +5,8 @@
  * @module
  */
 import type { Gpu } from "../lib/gpu/device.ts";
-import { Hrm } from "../lib/model/hrm.ts";
+import { createModel } from "../lib/model/create.ts";
+import type { ReasoningModel } from "../lib/model/model.ts";
 import { archFromConfig, type HrmArch } from "../lib/model/dims.ts";
 import { initHrm } from "../lib/model/state.ts";
 import { type StepHyper, Trainer } from "../lib/train/step.ts";
@@ -13,15 +14,15 @@ import { getPreset } from "../lib/config/presets.ts";
 
 /** A ready training step and what it was built from. */
 export interface BenchStep {
-  /** The model. */
-  model: Hrm;
+  /** The model (HRM or TRM, by the preset's arch.name). */
+  model: ReasoningModel;
   /** The trainer (batch uploaded). */
   trainer: Trainer;
   /** The architecture after overrides. */
   arch: HrmArch;
   /** Rows per step. */
   B: number;
-  /** Sequence length (Sudoku: 81). */
+  /** Sequence length (Sudoku: 81; the demo's 4×4: 16). */
   S: number;
   /** Uploads the batch and encodes one step (no readback). */
   run(): void;
@@ -40,30 +41,34 @@ export const BENCH_HYPER: StepHyper = {
 };
 
 /**
- * Builds a step of `preset` at Sudoku's shapes (S 81, vocab 11, one puzzle identifier).
+ * Builds a step of `preset` at Sudoku's shapes (S 81, vocab 11, one puzzle identifier), or at
+ * `shape` (the demo's 4×4 Sudoku: S 16, vocab 6).
  *
  * @param gpu The device.
- * @param preset A preset name (e.g. `sudoku-cpu`).
+ * @param preset A preset name (e.g. `sudoku-cpu`, `trm-sudoku-mlp`).
  * @param overrides Arch fields to replace (e.g. hidden_size, cycles).
  * @param batch Rows per step (default: the preset's global_batch_size).
+ * @param shape Sequence length and vocabulary.
  */
 export function benchStep(
   gpu: Gpu,
   preset: string,
   overrides: Partial<HrmArch> = {},
   batch?: number,
+  { S, V } = { S: 81, V: 11 },
 ): BenchStep {
   const cfg = getPreset(preset);
-  const S = 81, V = 11;
   const arch = {
     ...archFromConfig(cfg.arch, { vocab_size: V, seq_len: S, num_puzzle_identifiers: 1 }),
     ...overrides,
   };
   const B = batch ?? cfg.global_batch_size;
-  const model = new Hrm(gpu, arch);
+  const model = createModel(gpu, arch);
   initHrm(model, 0);
-  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
-  const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
+  const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0, {
+    emaRate: cfg.ema ? cfg.ema_rate : undefined,
+  });
+  const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % (V - 1));
   const ids = new Int32Array(B);
   return {
     model,

@@ -5,7 +5,9 @@
  * 2/2 against 4/4 (the 1-step gradient keeps activations flat), and the same step as a plain
  * PyTorch-CPU program (bench/torch_hrm.py: hidden 128, 4 heads, 2+2 layers, cycles 2/2, batch
  * 32×81, 2 threads) interleaved with hrm's in one run, when PyTorch is installed (Debian
- * `python3-torch`; skipped with the reason printed otherwise).
+ * `python3-torch`; skipped with the reason printed otherwise). TRM's step beside HRM's in the
+ * same run: the demo presets, and paper width (trm-sudoku-mlp, hidden 512) at L_cycles 4 and 6
+ * (gradient through the whole last cycle: activations grow with L_cycles).
  * Writes bench/results/model.json. `--quick` runs fewer repetitions; `--torch-only` runs just
  * the PyTorch comparison.
  *
@@ -15,6 +17,7 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import { Encoder, readTensors, upload } from "../lib/gpu/encoder.ts";
 import { Tensor } from "../lib/gpu/tensor.ts";
 import { matmul } from "../lib/ops/matmul.ts";
+import type { ReasoningModel } from "../lib/model/model.ts";
 import type { HrmArch } from "../lib/model/dims.ts";
 import { blockBackward, blockForward } from "../lib/nn/block.ts";
 import { benchStep } from "./_step.ts";
@@ -55,22 +58,22 @@ async function matmulRate(M: number, K: number, N: number): Promise<number> {
   return 2 * M * K * N / (median(times) / 1000) / 1e9;
 }
 
-/** Linear-layer FLOPs of one training step (forward, second no-grad forward, backward). */
-function stepMatmulFlops(
-  a: HrmArch,
-  B: number,
-  D: number,
-  F: number,
-  T: number,
-  S: number,
-  V: number,
-): number {
-  const perBlockRow = 2 * (D * 3 * D + D * D + D * 2 * F + F * D);
-  const blocksPerSegment = a.H_cycles * a.L_cycles * a.L_layers + a.H_cycles * a.H_layers;
-  const gradBlocks = a.L_layers + a.H_layers;
-  const rows = B * T;
+/**
+ * Linear-layer FLOPs of one training step: the segment's forward, HRM's second no-grad forward
+ * (not with TRM's no_ACT_continue), and the backward (twice the forward) of the calls with
+ * gradient. mlp_t blocks mix along the sequence axis instead of attention's projections.
+ */
+function stepMatmulFlops(model: ReasoningModel, B: number): number {
+  const a = model.arch, { D, F, Ft, T, S, V } = model.dims, spec = model.spec;
+  const mixer = a.mlp_t ? D * 2 * (T * 2 * Ft + Ft * T) : T * 2 * (D * 3 * D + D * D);
+  const perBlock = B * (T * 2 * (D * 2 * F + F * D) + mixer);
+  const layers = (l: string) => spec.levels.find(([n]) => n === l)?.[1] ?? 0;
+  const hBlocks = layers(spec.hLevel), lBlocks = layers("L");
+  const segment = a.H_cycles * (a.L_cycles * lBlocks + hBlocks);
+  const grad = spec.gradLCalls * lBlocks + hBlocks;
+  const second = !spec.noActContinue && a.halt_max_steps > 1 ? 1 : 0;
   const heads = 2 * B * S * D * V;
-  return rows * perBlockRow * (2 * blocksPerSegment + 2 * gradBlocks) + 3 * heads + 2 * heads;
+  return perBlock * ((1 + second) * segment + 2 * grad) + (3 + second) * heads;
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -137,8 +140,9 @@ async function stepBench(
   preset: string,
   overrides: Partial<HrmArch> = {},
   batch?: number,
+  shape?: { S: number; V: number },
 ) {
-  const st = benchStep(gpu, preset, overrides, batch);
+  const st = benchStep(gpu, preset, overrides, batch, shape);
   const { model, trainer, arch, B, S } = st;
   st.run();
   await sync();
@@ -150,11 +154,11 @@ async function stepBench(
   await sync();
   const ms = (performance.now() - t0) / n;
   const peak = gpu.pool.stats().peakInUseBytes - base;
-  const d = model.dims;
-  const flops = stepMatmulFlops(arch, B, d.D, d.F, d.T, d.S, d.V);
+  const flops = stepMatmulFlops(model, B);
   const ideal = flops / (rate * 1e9) * 1000;
   const row = {
     what: name,
+    model: model.kind,
     preset,
     B,
     cycles: `${arch.H_cycles}/${arch.L_cycles}`,
@@ -163,6 +167,7 @@ async function stepBench(
     tokens_per_s: B * S * 1000 / ms,
     dispatches_per_step: trainer.lastDispatches,
     activation_peak_mb: peak / 2 ** 20,
+    activation_peak_mb_per_row: peak / 2 ** 20 / B,
     matmul_gflop: flops / 1e9,
     ratio_to_matmul_bound: ms / ideal,
   };
@@ -247,8 +252,7 @@ async function torchComparison(): Promise<void> {
     theirs.push(torchInfo.ms_per_step as number);
   }
   const a = median(ours), b = median(theirs);
-  const d = st.model.dims;
-  const flops = stepMatmulFlops(st.arch, st.B, d.D, d.F, d.T, d.S, d.V);
+  const flops = stepMatmulFlops(st.model, st.B);
   const ratioBound = a / (flops / (rate * 1e9) * 1000);
   console.log(
     `hrm step (hidden ${shape.hidden}, ${shape.heads} heads, ${shape.layers}+${shape.layers} ` +
@@ -277,6 +281,21 @@ if (!torchOnly) {
   await stepBench("train step sudoku-cpu", "sudoku-cpu");
   await stepBench("train step, cycles 2/2", "sudoku-cpu", { H_cycles: 2, L_cycles: 2 }, 8);
   await stepBench("train step, cycles 4/4", "sudoku-cpu", { H_cycles: 4, L_cycles: 4 }, 8);
+  // TRM beside HRM: the demo presets, then paper width (hidden 512) at a batch lavapipe can run;
+  // activations scale linearly with the batch (activation_peak_mb_per_row).
+  const mini = { S: 16, V: 6 }; // 4×4 Sudoku
+  await stepBench("HRM train step sudoku-mini (demo)", "sudoku-mini", {}, undefined, mini);
+  await stepBench("TRM train step trm-sudoku-mini (demo)", "trm-sudoku-mini", {}, undefined, mini);
+  const wide = quick ? 2 : 4;
+  await stepBench("HRM train step paper width (sudoku-extreme)", "sudoku-extreme", {}, wide);
+  for (const L_cycles of [4, 6]) {
+    await stepBench(
+      `TRM train step paper width (trm-sudoku-mlp), L_cycles ${L_cycles}`,
+      "trm-sudoku-mlp",
+      { L_cycles },
+      wide,
+    );
+  }
 }
 await torchComparison();
 

@@ -37,8 +37,12 @@ function positiveInt(v: unknown, flag: string): number {
   return n;
 }
 
-function toResult(model: string, c: StateClouds): PrResult {
-  return { model, z_H: spectrum(c.z_H), z_L: spectrum(c.z_L) };
+function toResult(
+  model: string,
+  c: StateClouds,
+  names: { z_H: string; z_L: string },
+): PrResult {
+  return { model, z_H: spectrum(c.z_H), z_L: spectrum(c.z_L), names };
 }
 
 /** `hrm analyze pr`. */
@@ -148,7 +152,7 @@ export const analyzePr: Command = {
         keep: Math.min(1, maxStates / Math.max(1, t.n * per)),
         rng: new Rng("pr:0"),
       });
-      results.push(toResult("trace", clouds));
+      results.push(toResult("trace", clouds, t.meta.states ?? { z_H: "z_H", z_L: "z_L" }));
       what = `${t.n} traced examples x ${t.segments} segments${
         unit === "token" ? ` x ${S} positions` : ""
       }, D = ${D}`;
@@ -175,6 +179,7 @@ export const analyzePr: Command = {
           model: r.model,
           z_H: { pr: r.z_H.pr, states: r.z_H.samples },
           z_L: { pr: r.z_L.pr, states: r.z_L.samples },
+          state_names: r.names,
         })),
       }));
       return;
@@ -240,7 +245,7 @@ async function measureCheckpoint(
         },
       });
       await bar.stop();
-      results.push(toResult(name, clouds));
+      results.push(toResult(name, clouds, model.spec.stateNames));
     } finally {
       model.release();
     }

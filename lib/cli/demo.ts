@@ -1,7 +1,8 @@
 /**
  * `hrm demo`, the main job on any machine: generate a small held-out puzzle task (4×4 Sudoku,
  * test puzzles not equivalent to any training puzzle under Sudoku symmetries), train a small HRM
- * within a time budget, evaluate it on the held-out puzzles and print one it solved.
+ * (or, with `--model trm`, a small TRM) within a time budget, evaluate it on the held-out puzzles
+ * and print one it solved.
  *
  * @module
  */
@@ -14,14 +15,20 @@ import { readSplit } from "../io/dataset.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { buildModel, samplerSource, trainRun } from "../train/loop.ts";
 import { generateMiniSudokuDataset } from "../../datasets/sudoku/mini.ts";
+import { HrmError } from "../errors.ts";
+
+/** The demo's preset per model. */
+const PRESETS: Record<string, string> = { hrm: "sudoku-mini", trm: "trm-sudoku-mini" };
 
 /** `hrm demo`. */
 export const demo: Command = {
   name: "demo",
-  summary: "generate a small dataset, train a small HRM and evaluate it",
+  summary: "generate a small dataset, train a small HRM (or TRM) and evaluate it",
   usage: "demo [options] [key=value ...]",
-  description: "4×4 Sudoku: trains the `sudoku-mini` preset for --minutes, then reports exact\n" +
-    "accuracy on held-out puzzles (none equivalent to a training puzzle under symmetry).",
+  description:
+    "4×4 Sudoku: trains the `sudoku-mini` preset (`trm-sudoku-mini` with --model trm)\n" +
+    "for --minutes, then reports exact accuracy on held-out puzzles (none equivalent to a\n" +
+    "training puzzle under symmetry).",
   overrides: true,
   flags: [
     {
@@ -35,9 +42,14 @@ export const demo: Command = {
     { name: "train", type: "number", arg: "N", default: 1000, help: "training puzzles" },
     { name: "test", type: "number", arg: "N", default: 200, help: "held-out test puzzles" },
     { name: "seed", type: "number", arg: "S", default: 0, help: "seed for data and training" },
+    { name: "model", type: "string", arg: "hrm|trm", default: "hrm", help: "which model to train" },
   ],
   async run(ctx): Promise<void> {
     const f = ctx.flags;
+    const kind = f.model as string;
+    const preset = PRESETS[kind];
+    if (!preset) throw new HrmError(undefined, `--model must be hrm or trm, got "${kind}"`);
+    const NAME = kind.toUpperCase();
     const out = f.out as string, seed = f.seed as number;
     const t0 = performance.now();
     const data = join(out, "data");
@@ -54,7 +66,7 @@ export const demo: Command = {
         `(${gen.meanBlanks.toFixed(1)} blanks on average) in ${data}`,
     );
     const config = await loadConfig({
-      preset: "sudoku-mini",
+      preset,
       overrides: [
         `data_path=${data}`,
         `seed=${seed}`,
@@ -111,7 +123,9 @@ export const demo: Command = {
         const labels = p.labels.subarray(i * S, (i + 1) * S);
         if (!preds.every((v, j) => labels[j] < 0 || v === labels[j])) continue;
         console.log(
-          `\none held-out puzzle it solved (puzzle → HRM's answer after ${p.steps[i]} segments):`,
+          `\none held-out puzzle it solved (puzzle → ${NAME}'s answer after ${
+            p.steps[i]
+          } segments):`,
         );
         console.log(sideBySide(p.inputs.subarray(i * S, (i + 1) * S), preds));
         break;

@@ -204,7 +204,7 @@ export const evalCommand: Command = {
       if (r.trace && f.trace) {
         await writeTrace(f.trace as string, {
           ...r.trace,
-          meta: traceMeta(test, model.dims, config.data_path, checkpoint),
+          meta: traceMeta(test, model, config.data_path, checkpoint),
         });
       }
     } finally {

@@ -104,7 +104,7 @@ async function traceFromModel(live: Live, examples: number, file: string): Promi
     });
     const trace: Trace = {
       ...r.trace!,
-      meta: traceMeta(test, model.dims, config.data_path, checkpoint),
+      meta: traceMeta(test, model, config.data_path, checkpoint),
     };
     await writeTrace(file, trace);
     return trace;

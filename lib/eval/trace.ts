@@ -7,7 +7,9 @@
  *   preds [N, G, S] i32 (argmax per segment) · q_halt_logits [N, G] f32 · q_continue_logits [N, G] f32
  *   z_H, z_L [N, G, T, D] f32 (only with --trace-states; the carry after each segment)
  * `__metadata__`: format "hrm-trace", version "1", task (sudoku|maze|arc|unknown), vocab_size,
- * seq_len, puzzle_emb_len, hidden_size, segments, and the dataset and checkpoint paths.
+ * seq_len, puzzle_emb_len, hidden_size, segments, the dataset and checkpoint paths, the model
+ * (hrm|trm; absent in older traces: hrm), what it calls z_H and z_L (`states`, e.g. "y,z") and
+ * its halting rule (`no_ACT_continue`: "true" when it halts on q_halt > 0).
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { HrmError } from "../errors.ts";
 import { readSafetensors, type StTensor, writeSafetensors } from "../io/safetensors.ts";
 import type { TraceData } from "./evaluate.ts";
 import type { Split } from "../io/dataset.ts";
+import type { ModelKind } from "../model/dims.ts";
 
 /** The task a dataset holds, judged from its vocabulary and length. */
 export type TraceTask = "sudoku" | "maze" | "arc" | "unknown";
@@ -47,17 +50,30 @@ export interface Trace extends TraceData {
     hidden_size: number;
     dataset: string;
     checkpoint: string;
+    /** The model that made it (default hrm). */
+    model?: ModelKind;
+    /** What the model calls z_H and z_L (TRM: y and z; default z_H and z_L). */
+    states?: { z_H: string; z_L: string };
+    /** The model halts when q_halt > 0 (TRM's no_ACT_continue), not q_halt > q_continue. */
+    no_ACT_continue?: boolean;
   };
 }
 
 /** A trace's metadata for a model evaluated on a test split. */
 export function traceMeta(
   test: Split,
-  dims: { P: number; D: number },
+  model: {
+    dims: { P: number; D: number };
+    spec: { kind: ModelKind; stateNames: { z_H: string; z_L: string }; noActContinue: boolean };
+  },
   dataset: string,
   checkpoint: string,
 ): Trace["meta"] {
+  const dims = model.dims;
   return {
+    model: model.spec.kind,
+    states: model.spec.stateNames,
+    no_ACT_continue: model.spec.noActContinue,
     task: inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels),
     vocab_size: test.meta.vocab_size,
     seq_len: test.meta.seq_len,
@@ -95,6 +111,9 @@ export async function writeTrace(path: string, t: Trace): Promise<void> {
     segments: String(G),
     dataset: m.dataset,
     checkpoint: m.checkpoint,
+    ...(m.model ? { model: m.model } : {}),
+    ...(m.states ? { states: `${m.states.z_H},${m.states.z_L}` } : {}),
+    ...(m.no_ACT_continue !== undefined ? { no_ACT_continue: String(m.no_ACT_continue) } : {}),
   });
 }
 
@@ -156,6 +175,15 @@ export async function readTrace(path: string): Promise<Trace> {
       hidden_size: D,
       dataset: metadata.dataset ?? "",
       checkpoint: metadata.checkpoint ?? "",
+      ...(metadata.model ? { model: metadata.model === "trm" ? "trm" : "hrm" } : {}),
+      ...(metadata.states ? { states: stateNames(metadata.states) } : {}),
+      ...(metadata.no_ACT_continue ? { no_ACT_continue: metadata.no_ACT_continue === "true" } : {}),
     },
   };
+}
+
+/** Parses the `states` metadata ("y,z"); anything else reads as z_H and z_L. */
+function stateNames(v: string): { z_H: string; z_L: string } {
+  const [h, l] = v.split(",");
+  return h && l ? { z_H: h, z_L: l } : { z_H: "z_H", z_L: "z_L" };
 }

@@ -197,3 +197,22 @@ export function archFromConfig(
     halt_exploration_prob: arch.halt_exploration_prob,
   };
 }
+
+/**
+ * The halting rule of training and adaptive inference: TRM with no_ACT_continue halts when
+ * q_halt > 0; HRM (and TRM without it) when q_halt > q_continue.
+ *
+ * @param noActContinue The model's no_ACT_continue (HRM: false).
+ * @param q_halt The halt logit.
+ * @param q_continue The continue logit.
+ * @returns Whether the row halts (before the step limit and exploration).
+ *
+ * @example
+ * ```ts
+ * import { haltDecision } from "./dims.ts";
+ * if (!haltDecision(true, 0.1, 5) || haltDecision(false, 0.1, 5)) throw new Error();
+ * ```
+ */
+export function haltDecision(noActContinue: boolean, q_halt: number, q_continue: number): boolean {
+  return noActContinue ? q_halt > 0 : q_halt > q_continue;
+}

@@ -26,7 +26,7 @@ import { type RopeTables, ropeTables } from "../ops/rope.ts";
 import { copyRows } from "../ops/slice.ts";
 import type { BlockContext, BlockWeights } from "../nn/block.ts";
 import { levelBackward, levelForward, type LevelSaved } from "../nn/reasoning_module.ts";
-import { type HrmArch, type HrmDims, hrmDims, type ModelKind } from "./dims.ts";
+import { haltDecision, type HrmArch, type HrmDims, hrmDims, type ModelKind } from "./dims.ts";
 import { blockNames, BUFFER_NAMES, FlatParams, type Level, paramLayout } from "./params.ts";
 
 /** The recurrent state carried between segments (detached). */
@@ -151,7 +151,7 @@ export abstract class ReasoningModel {
    * when q_halt > q_continue.
    */
   halts(q_halt: number, q_continue: number): boolean {
-    return this.spec.noActContinue ? q_halt > 0 : q_halt > q_continue;
+    return haltDecision(this.spec.noActContinue, q_halt, q_continue);
   }
 
   /** Block weights of a level, as views into `flat` (params or grads). */

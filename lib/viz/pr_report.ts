@@ -17,6 +17,20 @@ export interface PrResult {
   z_H: Spectrum;
   /** Low-level states. */
   z_L: Spectrum;
+  /** What the model calls its states (TRM: y and z); default z_H and z_L. */
+  names?: { z_H: string; z_L: string };
+}
+
+/**
+ * How a state is labelled: `z_H` for HRM, `y (z_H)` for TRM's answer state and `z (z_L)` for its
+ * latent, so pictures and tables speak the paper's language and still name the carry slot.
+ */
+export function stateLabel(
+  names: { z_H: string; z_L: string } | undefined,
+  key: "z_H" | "z_L",
+): string {
+  const n = names?.[key] ?? key;
+  return n === key ? key : `${n} (${key})`;
 }
 
 /**
@@ -34,7 +48,8 @@ export interface PrResult {
  * ```
  */
 export function prTable(results: PrResult[]): string {
-  const head = ["model", "z_H PR", "z_L PR", "z_H/z_L", "states"];
+  const [h, l] = (["z_H", "z_L"] as const).map((k) => stateLabel(results[0]?.names, k));
+  const head = ["model", `${h} PR`, `${l} PR`, `${h}/${l}`, "states"];
   const rows = results.map((r) => [
     r.model,
     r.z_H.pr.toFixed(2),
@@ -58,7 +73,9 @@ export function spectraPlot(results: PrResult[]): Canvas {
   const series: Series[] = [];
   results.forEach((r, i) => {
     const color = SERIES_COLORS[i % SERIES_COLORS.length];
-    for (const [name, s, dashed] of [["z_H", r.z_H, false], ["z_L", r.z_L, true]] as const) {
+    const states = [["z_H", r.z_H, false], ["z_L", r.z_L, true]] as const;
+    for (const [key, s, dashed] of states) {
+      const name = stateLabel(r.names, key);
       let total = 0;
       for (const l of s.eigenvalues) total += Math.max(0, l);
       series.push({
@@ -73,7 +90,9 @@ export function spectraPlot(results: PrResult[]): Canvas {
     }
   });
   return linePlot({
-    title: "covariance spectra of z_H and z_L",
+    title: `covariance spectra of ${stateLabel(results[0]?.names, "z_H")} and ${
+      stateLabel(results[0]?.names, "z_L")
+    }`,
     xLabel: "principal axis (rank)",
     yLabel: "fraction of variance",
     series,

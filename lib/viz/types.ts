@@ -53,7 +53,7 @@ export interface SegmentStats {
   q_continue: number;
   /** sigmoid(q_halt): the model's confidence that the answer is right. */
   haltProb: number;
-  /** q_halt > q_continue: ACT (training mode) would stop here. */
+  /** The model's halting rule (q_halt > q_continue; TRM: q_halt > 0): ACT would stop here. */
   halts: boolean;
   /** Fraction of labelled positions predicted right; null when nothing is labelled. */
   accuracy: number | null;

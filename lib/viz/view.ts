@@ -8,6 +8,7 @@
  */
 import { HrmError } from "../errors.ts";
 import { inferTask, type Trace, type TraceTask } from "../eval/trace.ts";
+import { haltDecision } from "../model/dims.ts";
 import {
   type ExampleData,
   type ExampleView,
@@ -80,6 +81,7 @@ export function exampleView(trace: Trace, example: number, file: string): Exampl
       s,
       trace.q_halt_logits[example * G + s],
       trace.q_continue_logits[example * G + s],
+      trace.meta.no_ACT_continue,
     ),
   }));
   const notes = [...built.notes];
@@ -88,7 +90,9 @@ export function exampleView(trace: Trace, example: number, file: string): Exampl
     task,
     example,
     examples: trace.n,
-    title: `${task} example ${example} of ${trace.n}, ${G} segment${G === 1 ? "" : "s"}`,
+    title: `${
+      trace.meta.model === "trm" ? "TRM: " : ""
+    }${task} example ${example} of ${trace.n}, ${G} segment${G === 1 ? "" : "s"}`,
     notes,
     fixed: built.fixed,
     segments,
@@ -125,6 +129,7 @@ export function traceTask(trace: Trace, file: string): TraceTask {
  * @param s 0-based segment.
  * @param qHalt Its halting Q logit.
  * @param qContinue Its continue Q logit.
+ * @param noActContinue The model halts on q_halt > 0 (TRM), not q_halt > q_continue.
  * @returns The segment's numbers.
  */
 export function segmentStats(
@@ -132,6 +137,7 @@ export function segmentStats(
   s: number,
   qHalt: number,
   qContinue: number,
+  noActContinue = false,
 ): SegmentStats {
   const pred = d.preds[s], prev = s > 0 ? d.preds[s - 1] : undefined;
   let valid = 0, correct = 0, changed = 0;
@@ -147,7 +153,7 @@ export function segmentStats(
     q_halt: qHalt,
     q_continue: qContinue,
     haltProb: 1 / (1 + Math.exp(-qHalt)),
-    halts: qHalt > qContinue,
+    halts: haltDecision(noActContinue, qHalt, qContinue),
     accuracy: valid ? correct / valid : null,
     exact: valid > 0 && correct === valid,
     changed,
