@@ -153,7 +153,7 @@ export interface HrmConfig {
   /** TRM: evaluation passes skipped before the first one (pretrain.py evaluates once its
    * iteration index, counted in eval_interval epochs, reaches this). */
   min_eval_interval: number;
-  /** TRM: evaluators run at each evaluation (`[{name: "arc@ARC"}]` is TRM's ARC voting). */
+  /** TRM: its evaluators (`[{name: "arc@ARC"}]`: ARC voting); recorded, not run in training. */
   evaluators: EvaluatorConfig[];
   /** TRM: keep an exponential moving average of the trainable weights; evaluate and save it. */
   ema: boolean;
