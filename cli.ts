@@ -20,6 +20,7 @@ import { COMMANDS, findCommand, topLevelWords } from "./lib/cli/registry.ts";
 import { parseCommandArgs, usageError } from "./lib/cli/parse.ts";
 import { commandHelp, groupHelp, programHelp, usageHint } from "./lib/cli/help.ts";
 import { VERSION } from "./lib/cli/version.ts";
+import { closeWorld, currentWorld, rankName } from "./lib/dist/world.ts";
 
 /** Where {@linkcode main} writes its own messages (commands print for themselves). */
 export interface CliOutput {
@@ -112,6 +113,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     }
     const ctx = parseCommandArgs(command, [...rest.slice(match.words), ...tail], debug);
     await command.run(ctx);
+    await closeWorld(); // under mpirun: a rank that exits without MPI_Finalize fails the job
     return 0;
   } catch (e) {
     return report(e, command, debug, out);
@@ -119,8 +121,11 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
 }
 
 function report(e: unknown, command: Command | undefined, debug: boolean, out: CliOutput): number {
+  // Under mpirun each rank says who it is; the non-zero exit then makes mpirun stop the others.
+  const world = currentWorld();
+  const who = world?.distributed ? `${rankName(world)}: ` : "";
   if (e instanceof HrmError) {
-    out.stderr(`hrm: ${e.message}\n`);
+    out.stderr(`hrm: ${who}${e.message}\n`);
     if (e.exitCode === 2) out.stderr(usageHint(command));
     if (debug) out.stderr(stackWithCauses(e));
     return e.exitCode;
@@ -129,7 +134,7 @@ function report(e: unknown, command: Command | undefined, debug: boolean, out: C
     out.stderr(stackWithCauses(e));
   } else {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    out.stderr(`hrm: ${msg.split("\n")[0]} (run with --debug for the stack trace)\n`);
+    out.stderr(`hrm: ${who}${msg.split("\n")[0]} (run with --debug for the stack trace)\n`);
   }
   return 1;
 }

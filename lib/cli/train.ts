@@ -11,6 +11,8 @@ import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { type TrainResult, trainRun } from "../train/loop.ts";
+import { openWorld, rankName } from "../dist/world.ts";
+import { selectGpu } from "../dist/gpu_select.ts";
 
 /** `hrm train`. */
 export const train: Command = {
@@ -89,7 +91,15 @@ export const train: Command = {
     }
     const out = resume ?? (f.out as string | undefined) ?? config.checkpoint_path ??
       join("runs", `${config.data_path.replace(/\/+$/, "").split("/").pop()}-${Date.now()}`);
+    // Under mpirun: one rank per GPU (chosen before the adapter is opened), rank 0 reports.
+    const world = openWorld();
+    const choice = world.distributed ? selectGpu(world) : undefined;
     const gpu = await requestGpu();
+    if (choice) {
+      console.error(
+        `hrm: ${rankName(world)}: ${gpu.adapter.info.description || "adapter"}; ${choice.note}`,
+      );
+    }
     let bar: ProgressBar | undefined;
     let last: Record<string, number> = {};
     const result = await trainRun(gpu, {
@@ -100,6 +110,8 @@ export const train: Command = {
       maxSteps: f["max-steps"] as number | undefined,
       logEvery: f["log-every"] as number,
       evalLimit: f["eval-limit"] as number | undefined,
+      world,
+      onNote: (line) => console.error(`hrm: ${line}`),
       onLog: (row) => {
         if ("train/lm_loss" in row) last = row;
         if ("eval/exact_accuracy" in row) {
@@ -125,7 +137,7 @@ export const train: Command = {
       },
     });
     await bar?.stop();
-    console.log(trainSummary(result));
+    if (world.rank === 0) console.log(trainSummary(result));
   },
 };
 

@@ -193,6 +193,16 @@ export function openWorld(): World {
   return opened = world;
 }
 
+/** The world {@linkcode openWorld} opened in this process, if any. */
+export function currentWorld(): World | undefined {
+  return opened;
+}
+
+/** Finalizes the world {@linkcode openWorld} opened, if any (call once, at a clean exit). */
+export async function closeWorld(): Promise<void> {
+  await opened?.finalize();
+}
+
 /** `rank R/N (host)`, for messages. */
 export function rankName(world: World): string {
   return `rank ${world.rank}/${world.size} (${world.host})`;

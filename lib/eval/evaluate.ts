@@ -4,6 +4,10 @@
  * taken at the last segment. `halt_max_steps` may exceed the trained value (inference-time
  * scaling). Optionally records every segment's prediction and Q values (and states) for traces.
  *
+ * With a {@linkcode World} of several ranks, every rank evaluates its rows of each global test
+ * batch (the reference's sampler slice for rank/num_replicas) and the metric sums, predictions
+ * and traces are combined over the ranks, so every rank returns what one process would.
+ *
  * @module
  */
 import { Encoder, readTensors, writeTensor } from "../gpu/encoder.ts";
@@ -22,6 +26,8 @@ import {
 } from "../model/act.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { type SamplerSource, testBatches } from "../train/sampler.ts";
+import { checkDivisible, rankRows } from "../train/distributed.ts";
+import type { World } from "../dist/world.ts";
 
 /** Options of {@linkcode evaluate}. */
 export interface EvalOptions {
@@ -41,6 +47,8 @@ export interface EvalOptions {
   traceStates?: boolean;
   /** Called after each batch with examples done and total. */
   onProgress?: (done: number, total: number) => void;
+  /** Split each batch across these ranks (`batchSize` must divide); default: one process. */
+  world?: World;
 }
 
 /** Per-example outputs in file order. */
@@ -109,7 +117,9 @@ export async function evaluate(
   opts: EvalOptions,
 ): Promise<EvalResult> {
   const gpu = model.gpu;
-  const B = opts.batchSize;
+  const shard = { rank: opts.world?.rank ?? 0, size: opts.world?.size ?? 1 };
+  checkDivisible(opts.batchSize, shard.size, "the evaluation batch size");
+  const B = opts.batchSize / shard.size; // rows on this rank
   const segments = opts.haltMaxSteps ?? model.arch.halt_max_steps;
   const { S, T, D } = model.dims;
   const total = Math.min(src.inputs.length / S, opts.limit ?? Infinity);
@@ -149,7 +159,19 @@ export async function evaluate(
   fill(enc, acc, 0);
   enc.submit();
   let done = 0;
-  for (const hb of testBatches(src, B, total)) {
+  for (const global of testBatches(src, opts.batchSize, total)) {
+    const hb = rankRows(global, shard);
+    if (P) {
+      // Every rank knows every batch: inputs, labels and ids need no exchange.
+      for (let i = 0; i < global.effective; i++) {
+        const e = global.exampleIndex![i];
+        P.inputs.set(global.inputs.subarray(i * S, (i + 1) * S), e * S);
+        P.labels.set(global.labels.subarray(i * S, (i + 1) * S), e * S);
+        P.puzzle_identifiers[e] = global.puzzle_identifiers[i];
+      }
+    }
+    // A rank whose rows are all padding still runs them: padding rows add to the summed
+    // losses (the reference's q_halt_loss counts every row), as in one process.
     writeTensor(incoming.inputs, hb.inputs);
     writeTensor(incoming.labels, hb.labels);
     writeTensor(incoming.puzzle_identifiers, hb.puzzle_identifiers);
@@ -216,9 +238,6 @@ export async function evaluate(
     if (P) {
       for (let i = 0; i < n; i++) {
         const e = hb.exampleIndex![i];
-        P.inputs.set(hb.inputs.subarray(i * S, (i + 1) * S), e * S);
-        P.labels.set(hb.labels.subarray(i * S, (i + 1) * S), e * S);
-        P.puzzle_identifiers[e] = hb.puzzle_identifiers[i];
         P.preds.set((r[0] as Int32Array).subarray(i * S, (i + 1) * S), e * S);
         P.q_halt_logits[e] = r[1][i];
         P.q_continue_logits[e] = r[2][i];
@@ -257,10 +276,34 @@ export async function evaluate(
     const owned = new Set<Tensor>([last!.preds, last!.qh, last!.qc, ...segPreds, ...segQ, ...segZ]);
     for (const t of owned) t.release();
     releaseCarry(carry);
-    done += n;
+    done += global.effective;
     opts.onProgress?.(done, total);
   }
   const [sums] = await readTensors(gpu, [acc]);
+  if (opts.world && shard.size > 1) {
+    // Each example's outputs are non-zero on one rank only, so the sums are the gathered values.
+    const w = opts.world;
+    await w.allReduceSum(sums as Float32Array);
+    if (P) {
+      for (const a of [P.preds, P.q_halt_logits, P.q_continue_logits, P.steps]) {
+        await w.allReduceSum(a);
+      }
+    }
+    if (trace) {
+      for (
+        const a of [
+          trace.inputs,
+          trace.labels,
+          trace.puzzle_identifiers,
+          trace.preds,
+          trace.q_halt_logits,
+          trace.q_continue_logits,
+          trace.z_H,
+          trace.z_L,
+        ]
+      ) if (a) await w.allReduceSum(a);
+    }
+  }
   releaseBatch(incoming);
   minSteps.release();
   acc.release();

@@ -6,6 +6,10 @@
  * every file is written to a temporary name and renamed, so a `kill -9` loses at most the steps
  * since the last checkpoint.
  *
+ * The files do not depend on the number of ranks that trained: the carry of a data-parallel run
+ * is stored as one global batch (every rank's rows in rank order, the rows one process would
+ * have), and every rank resumes from its rows of it, whatever the count was before.
+ *
  * @module
  */
 import { join } from "@std/path";
@@ -16,6 +20,7 @@ import type { Tensor } from "../gpu/tensor.ts";
 import { atomicWriteText } from "../io/atomic_write.ts";
 import { readSafetensors, type StTensor, toFloat32, writeSafetensors } from "../io/safetensors.ts";
 import { stateDict } from "../model/state.ts";
+import { SingleWorld, type World } from "../dist/world.ts";
 import type { Trainer } from "./step.ts";
 
 /** Where a run stands; stored in `latest.json`. */
@@ -30,6 +35,8 @@ export interface RunPosition {
   checkpoint: string;
   /** Optimizer/carry state file, relative to the run folder. */
   state: string;
+  /** Ranks that trained up to here (absent in runs from before data-parallel training: 1). */
+  world_size?: number;
 }
 
 const positionSchema = z.object({
@@ -38,6 +45,7 @@ const positionSchema = z.object({
   batchInIteration: z.number().int().nonnegative(),
   checkpoint: z.string(),
   state: z.string(),
+  world_size: z.number().int().positive().optional(),
 });
 
 /**
@@ -64,38 +72,51 @@ function resumeTensors(t: Trainer): Record<string, Tensor> {
   };
 }
 
+/** The shape a resume tensor has in the state file: the carry over all ranks' rows. */
+function fileShape(name: string, t: Tensor, ranks: number): number[] {
+  return name.startsWith("carry.") ? [t.shape[0] * ranks, ...t.shape.slice(1)] : [...t.shape];
+}
+
 /**
- * Writes a checkpoint of `trainer` into `runDir` and points `latest.json` at it.
+ * Writes a checkpoint of `trainer` into `runDir` and points `latest.json` at it. With several
+ * ranks every rank must call it (the carry is gathered); rank 0 alone writes.
  *
  * @returns The position written.
  */
 export async function saveCheckpoint(
   runDir: string,
   trainer: Trainer,
-  pos: Omit<RunPosition, "checkpoint" | "state">,
+  pos: Omit<RunPosition, "checkpoint" | "state" | "world_size">,
+  world: World = new SingleWorld(),
 ): Promise<RunPosition> {
-  const weights = await trainer.withEmaWeights(() => stateDict(trainer.model));
   const checkpoint = `step_${pos.step}.safetensors`;
+  const state = `state_${pos.step}.safetensors`;
+  const full: RunPosition = { ...pos, checkpoint, state, world_size: world.size };
+  const root = world.rank === 0;
+  const named = resumeTensors(trainer);
+  // Rank 0 reads everything; the others only their carry rows, for the gather.
+  const names = Object.keys(named).filter((n) => root || n.startsWith("carry."));
+  const data = await readTensors(trainer.model.gpu, names.map((n) => named[n]));
+  const st: Record<string, StTensor> = {};
+  for (const [i, n] of names.entries()) {
+    const d = data[i];
+    let values = d instanceof Float32Array ? d : new Int32Array(d.buffer, d.byteOffset, d.length);
+    if (n.startsWith("carry.")) values = await world.allGather(values);
+    const shape = fileShape(n, named[n], world.size);
+    st[n] = values instanceof Float32Array
+      ? { dtype: "F32", shape, data: values }
+      : { dtype: "I32", shape, data: values };
+  }
+  if (!root) return full;
+  const weights = await trainer.withEmaWeights(() => stateDict(trainer.model));
   await writeSafetensors(join(runDir, checkpoint), weights, {
     format: `hrm state_dict (${trainer.model.spec.referenceClass} names)`,
     step: String(pos.step),
   });
-  const named = resumeTensors(trainer);
-  const names = Object.keys(named);
-  const data = await readTensors(trainer.model.gpu, names.map((n) => named[n]));
-  const st: Record<string, StTensor> = {};
-  names.forEach((n, i) => {
-    const t = named[n];
-    const d = data[i];
-    st[n] = d instanceof Float32Array ? { dtype: "F32", shape: [...t.shape], data: d } : {
-      dtype: "I32",
-      shape: [...t.shape],
-      data: new Int32Array(d.buffer, d.byteOffset, d.length),
-    };
+  await writeSafetensors(join(runDir, state), st, {
+    step: String(trainer.step),
+    world_size: String(world.size),
   });
-  const state = `state_${pos.step}.safetensors`;
-  await writeSafetensors(join(runDir, state), st, { step: String(trainer.step) });
-  const full: RunPosition = { ...pos, checkpoint, state };
   await atomicWriteText(join(runDir, "latest.json"), JSON.stringify(full, null, 2) + "\n");
   return full;
 }
@@ -120,22 +141,35 @@ export async function readPosition(runDir: string): Promise<RunPosition> {
   return r.data;
 }
 
-/** Restores the optimizer moments, the carry and the step count from a state file. */
+/**
+ * Restores the optimizer moments, the carry and the step count from a state file. With several
+ * ranks every rank must call it: rank 0 reads the file and sends it, each rank keeps its rows
+ * of the carry (whatever number of ranks wrote it).
+ */
 export async function loadResumeState(
   runDir: string,
   pos: RunPosition,
   trainer: Trainer,
+  world: World = new SingleWorld(),
 ): Promise<void> {
   const file = join(runDir, pos.state);
-  const { tensors } = await readSafetensors(file);
-  const named = resumeTensors(trainer);
-  for (const [name, t] of Object.entries(named)) {
-    const s = tensors.get(name);
-    if (!s) throw new HrmError(file, `state has no tensor ${name}`);
-    if (s.shape.join() !== t.shape.join()) {
-      throw new HrmError(file, `${name} has shape [${s.shape}], the run expects [${t.shape}]`);
+  const tensors = world.rank === 0 ? (await readSafetensors(file)).tensors : undefined;
+  for (const [name, t] of Object.entries(resumeTensors(trainer))) {
+    const shape = fileShape(name, t, world.size);
+    const n = shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array | Int32Array = t.dtype === "f32"
+      ? new Float32Array(n)
+      : new Int32Array(n);
+    if (tensors) {
+      const s = tensors.get(name);
+      if (!s) throw new HrmError(file, `state has no tensor ${name}`);
+      if (s.shape.join() !== shape.join()) {
+        throw new HrmError(file, `${name} has shape [${s.shape}], the run expects [${shape}]`);
+      }
+      values = t.dtype === "f32" ? toFloat32(s) : s.data as Int32Array;
     }
-    writeTensor(t, s.dtype === "I32" ? s.data as Int32Array : toFloat32(s));
+    await world.broadcast(values);
+    writeTensor(t, values.subarray(world.rank * t.size, (world.rank + 1) * t.size));
   }
   trainer.step = pos.step;
 }

@@ -5,6 +5,12 @@
  * the end; an exact resume from a run folder. A NaN or Inf loss stops the run and keeps the last
  * good checkpoint.
  *
+ * Under `mpirun` (a {@linkcode World} of several ranks) the same run is data-parallel as
+ * pretrain.py's with world_size > 1: the weights start as rank 0's, each rank trains its rows of
+ * every global batch with its own carry, gradients are summed once per step (step.ts), metric
+ * sums are summed at each log, evaluation is split and gathered, and rank 0 alone writes files
+ * and calls `onLog`/`onStep`. Checkpoints do not depend on the number of ranks.
+ *
  * @module
  */
 import { join } from "@std/path";
@@ -30,6 +36,14 @@ import { checkPlan, plannedSteps, type PlanPosition, runEvents, runPlan } from "
 import { checkFits } from "./fit.ts";
 import { learningRate } from "./schedule.ts";
 import { Trainer } from "./step.ts";
+import { SingleWorld, type World } from "../dist/world.ts";
+import {
+  anyRank,
+  broadcastModel,
+  checkDivisible,
+  rankRows,
+  shareFromRank0,
+} from "./distributed.ts";
 
 /** Options of {@linkcode trainRun}. */
 export interface TrainOptions {
@@ -57,6 +71,10 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   /** Called after each step with the step and the step the run will end at (for progress). */
   onStep?: (step: number, end: number) => void;
+  /** Called with one-line notes for the user (e.g. a resume on another number of ranks). */
+  onNote?: (line: string) => void;
+  /** The ranks training together (lib/dist `openWorld()`); default: this process alone. */
+  world?: World;
 }
 
 /** What a run returns. */
@@ -136,40 +154,71 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   const src = samplerSource(train);
   const plan = runPlan(cfg, train.meta);
   checkPlan(plan, src, cfg.data_path);
-  await Deno.mkdir(opts.out, { recursive: true });
-  const pos = opts.resume ? await readPosition(opts.out) : undefined;
+  const world = opts.world ?? new SingleWorld();
+  const root = world.rank === 0; // writes the files and reports
+  checkDivisible(cfg.global_batch_size, world.size);
+  if (root) await Deno.mkdir(opts.out, { recursive: true });
+  // Rank 0 reads the run folder and the initial weights; the others get them from it.
+  const pos = await shareFromRank0(
+    world,
+    root && opts.resume ? await readPosition(opts.out) : undefined,
+  );
+  if (opts.resume && !pos) throw new HrmError(opts.out, "rank 0 found nothing to resume");
   const init = pos ? join(opts.out, pos.checkpoint) : opts.init;
-  const model = await buildModel(gpu, cfg, train.meta, init, cfg.global_batch_size);
   const B = cfg.global_batch_size;
+  const model = await buildModel(
+    gpu,
+    cfg,
+    train.meta,
+    root ? init : undefined,
+    B / world.size,
+  );
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed, {
     emaRate: cfg.ema ? cfg.ema_rate : undefined,
     freezeWeights: cfg.freeze_weights,
+    shard: { rank: world.rank, size: world.size },
   });
   try {
-    if (pos) await loadResumeState(opts.out, pos, trainer);
-    await atomicWriteText(
-      join(opts.out, "all_config.yaml"),
-      configToYaml({ ...cfg, checkpoint_path: opts.out }),
-    );
+    await broadcastModel(world, model);
+    if (pos) await loadResumeState(opts.out, pos, trainer, world);
+    const before = pos?.world_size ?? 1;
+    if (pos && before !== world.size && root) {
+      opts.onNote?.(
+        `resuming a run trained on ${before} rank${before === 1 ? "" : "s"} on ${world.size}: ` +
+          "each rank takes its rows of the saved carry; steps continue as before up to float " +
+          "summation order",
+      );
+    }
+    if (root) {
+      await atomicWriteText(
+        join(opts.out, "all_config.yaml"),
+        configToYaml({ ...cfg, checkpoint_path: opts.out }),
+      );
+    }
     const metricsPath = join(opts.out, "metrics.jsonl");
-    if (pos) await dropRowsAfter(metricsPath, pos.step);
+    if (pos && root) await dropRowsAfter(metricsPath, pos.step);
     const startStep = trainer.step;
     const stopAt = opts.maxSteps !== undefined ? startStep + opts.maxSteps : Infinity;
     const end = Math.min(stopAt, plannedSteps(plan, src));
     const logEvery = opts.logEvery ?? 10;
-    const metricsFile = await Deno.open(metricsPath, { append: true, create: true });
+    const metricsFile = root
+      ? await Deno.open(metricsPath, { append: true, create: true })
+      : undefined;
     let position: PlanPosition = pos
       ? { step: pos.step, iteration: pos.iteration, batchInIteration: pos.batchInIteration }
       : { step: 0, iteration: 1, batchInIteration: 0 };
     let lastCkpt = pos?.checkpoint ?? "", savedAt = JSON.stringify(position);
     let lastEval: Record<string, number> | undefined, evalStep: number | undefined;
-    let sinceLog = 0, t0 = performance.now();
+    let sinceLog = 0, syncMs = 0, t0 = performance.now();
     const log = async (row: Record<string, number>) => {
+      if (!metricsFile) return;
+      row.world_size = world.size;
       await metricsFile.write(new TextEncoder().encode(JSON.stringify(row) + "\n"));
       opts.onLog?.(row);
     };
     const readMetrics = async () => {
       const [sums] = await readTensors(gpu, [trainer.metrics]);
+      await world.allReduceSum(sums as Float32Array);
       const enc = new Encoder(gpu);
       fill(enc, trainer.metrics, 0);
       enc.submit();
@@ -187,6 +236,8 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         cfg.lr_min_ratio,
       );
       row.step_time_s = dt / sinceLog;
+      // Data-parallel steps: the exchange between ranks (all-reduce, gathers, upload) per step.
+      if (world.size > 1) row.sync_time_s = syncMs / 1000 / sinceLog;
       row.tokens_per_s = (sinceLog * B * model.dims.S) / dt;
       if (!METRIC_NAMES.every((_, i) => Number.isFinite(sums[i]))) {
         throw new HrmError(
@@ -197,6 +248,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         );
       }
       sinceLog = 0;
+      syncMs = 0;
       t0 = performance.now();
       await log(row);
     };
@@ -209,11 +261,12 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
           lossType: cfg.arch.loss.loss_type,
           limit: opts.evalLimit,
           keepPredictions: saveKeys.length > 0,
+          world,
         })
       );
       lastEval = r.metrics;
       evalStep = trainer.step;
-      if (r.predictions) {
+      if (r.predictions && root) {
         await writePredictions(
           join(opts.out, `step_${trainer.step}_all_preds.safetensors`),
           r.predictions,
@@ -227,13 +280,13 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       await log(row);
     };
     const checkpoint = async () => {
-      lastCkpt = (await saveCheckpoint(opts.out, trainer, position)).checkpoint;
+      lastCkpt = (await saveCheckpoint(opts.out, trainer, position, world)).checkpoint;
       savedAt = JSON.stringify(position);
     };
     let stopping = false;
     for (const ev of runEvents(src, plan, position)) {
       if (ev.kind === "step") {
-        const batch = ev.batch;
+        const batch = rankRows(ev.batch, trainer.shard);
         trainer.setBatch(batch.inputs, batch.labels, batch.puzzle_identifiers);
         const lr = learningRate(cfg.lr, ev.step, cfg.lr_warmup_steps, plan.total, cfg.lr_min_ratio);
         const plr = learningRate(
@@ -243,20 +296,26 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
           plan.total,
           cfg.lr_min_ratio,
         );
-        trainer.trainStep({
+        const hyper = {
           lr,
           puzzle_emb_lr: plr,
           weight_decay: cfg.weight_decay,
           puzzle_emb_weight_decay: cfg.puzzle_emb_weight_decay,
           beta1: cfg.beta1,
           beta2: cfg.beta2,
-        });
+        };
+        if (world.size > 1) {
+          await trainer.trainStepSynced(hyper, world);
+          syncMs += trainer.lastSyncMs;
+        } else trainer.trainStep(hyper);
         position = ev.after;
         sinceLog++;
-        opts.onStep?.(trainer.step, end);
+        if (root) opts.onStep?.(trainer.step, end);
         if (sinceLog >= logEvery) await readMetrics();
+        // Every rank must stop at the same step: a stop request on any rank stops all.
+        const stopHere = opts.shouldStop ? await anyRank(world, opts.shouldStop()) : false;
         // An early stop at an iteration's last batch still runs that iteration's evaluation.
-        if (trainer.step >= stopAt || opts.shouldStop?.()) {
+        if (trainer.step >= stopAt || stopHere) {
           stopping = true;
           if (!ev.endsIteration) break;
         }
@@ -270,7 +329,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
     }
     if (sinceLog) await readMetrics();
     if (JSON.stringify(position) !== savedAt || !lastCkpt) await checkpoint();
-    metricsFile.close();
+    metricsFile?.close();
     return {
       step: trainer.step,
       startStep,

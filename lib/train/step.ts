@@ -6,9 +6,16 @@
  * embedding, and TRM's EMA of the weights. Metric sums accumulate on the GPU and are read every
  * N steps.
  *
+ * Data-parallel (a {@linkcode Shard} of several ranks, see lib/dist): each rank trains its
+ * contiguous rows of the global batch with its own ACT carry and scales its loss by
+ * 1/global_batch_size, as pretrain.py does; {@linkcode Trainer.trainStepSynced} then reads the
+ * flat gradient back once, sums it over the ranks, uploads it once, gathers the puzzle-embedding
+ * rows and ids of every rank (CastedSparseEmbeddingSignSGD_Distributed) and runs the identical
+ * optimizer step on every rank.
+ *
  * @module
  */
-import { Encoder, writeTensor } from "../gpu/encoder.ts";
+import { Encoder, readTensors, writeTensor } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
 import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
@@ -26,6 +33,7 @@ import {
 } from "../model/act.ts";
 import type { BatchTensors, ReasoningModel } from "../model/model.ts";
 import { FlatParams } from "../model/params.ts";
+import type { World } from "../dist/world.ts";
 import { Rng } from "../../datasets/rng.ts";
 
 /** Optimizer settings of one step (the lr already scheduled). */
@@ -50,14 +58,39 @@ export interface TrainerOptions {
   emaRate?: number;
   /** Train only the puzzle embedding (TRM's `freeze_weights`; ignored without one). */
   freezeWeights?: boolean;
+  /** This rank's share of every global batch (data-parallel); default: the whole batch. */
+  shard?: Shard;
+}
+
+/** A rank's share of every global batch: rows `[rank·B/size, (rank+1)·B/size)`. */
+export interface Shard {
+  /** This rank. */
+  rank: number;
+  /** Ranks. */
+  size: number;
+}
+
+/** Tensors of a step's forward and backward that the optimizer part still needs. */
+interface BackwardOut {
+  /** Gradient of the batch's puzzle-embedding rows, when the model has a puzzle embedding. */
+  dpuz: Tensor | undefined;
 }
 
 /** GPU state of a training run besides the weights. */
 export class Trainer {
   /** The model. */
   readonly model: ReasoningModel;
-  /** Rows per step. */
+  /** Rows per step on this rank (global_batch_size / ranks). */
   readonly batchSize: number;
+  /** global_batch_size: rows per step over all ranks. */
+  readonly globalBatchSize: number;
+  /** This rank's rows of the global batch. */
+  readonly shard: Shard;
+  /**
+   * Milliseconds of the last synced step's exchange between ranks: all-reduce, gathers and
+   * upload (the readback before them waits for the step's GPU work, so it is step time).
+   */
+  lastSyncMs = 0;
   /** Gradients, same layout as the weights. */
   readonly grads: FlatParams;
   /** AdamATan2 first moment. */
@@ -81,13 +114,16 @@ export class Trainer {
   readonly #seed: number;
   readonly #emaRate: number | undefined;
   readonly #freeze: boolean;
+  /** Every rank's puzzle-embedding rows and ids, gathered (data-parallel runs). */
+  #gathered: { dpuz: Tensor; ids: Tensor } | undefined;
 
   /**
    * @param model The model (weights loaded or initialised; the EMA starts from them).
-   * @param batchSize global_batch_size.
+   * @param batchSize global_batch_size (this rank trains its `shard` of it).
    * @param lossType arch.loss.loss_type.
    * @param seed Seeds the exploration draws.
-   * @param opts EMA and freeze_weights.
+   * @param opts EMA, freeze_weights and the shard.
+   * @throws {RangeError} when the ranks do not divide the batch.
    */
   constructor(
     model: ReasoningModel,
@@ -99,6 +135,14 @@ export class Trainer {
     this.model = model;
     this.#emaRate = opts.emaRate;
     this.#freeze = (opts.freezeWeights ?? false) && model.puzzle_emb !== undefined;
+    this.shard = opts.shard ?? { rank: 0, size: 1 };
+    if (batchSize % this.shard.size !== 0) {
+      throw new RangeError(
+        `global batch ${batchSize} is not divisible by ${this.shard.size} ranks`,
+      );
+    }
+    this.globalBatchSize = batchSize;
+    batchSize /= this.shard.size;
     this.batchSize = batchSize;
     this.#lossType = lossType;
     this.#seed = seed;
@@ -157,23 +201,97 @@ export class Trainer {
   }
 
   /**
-   * Encodes and submits one optimizer step on the uploaded batch.
+   * Encodes and submits one optimizer step on the uploaded batch (one rank; no readback).
    *
    * @param h Hyperparameters with the scheduled learning rates.
    */
   trainStep(h: StepHyper): void {
-    const model = this.model, B = this.batchSize, arch = model.arch;
+    const enc = this.#begin();
+    const { dpuz } = this.#forwardBackward(enc);
+    this.#update(enc, h, this.carry.data.puzzle_identifiers, dpuz);
+    dpuz?.release();
+    this.lastDispatches = enc.dispatches;
+    enc.submit();
+  }
+
+  /**
+   * One data-parallel optimizer step: forward and backward on this rank's rows, then one
+   * readback of the flat gradient (and the puzzle-embedding rows and ids), their sum (and
+   * gather) over the ranks, one upload, and the same optimizer step as every other rank. Every
+   * rank must call it for every step.
+   *
+   * @param h Hyperparameters with the scheduled learning rates.
+   * @param world The ranks.
+   */
+  async trainStepSynced(h: StepHyper, world: World): Promise<void> {
+    let enc = this.#begin();
+    const { dpuz } = this.#forwardBackward(enc);
+    const dispatches = enc.dispatches;
+    enc.submit();
+    const ids = this.carry.data.puzzle_identifiers;
+    const got = await readTensors(
+      this.model.gpu,
+      dpuz ? [this.grads.flat, dpuz, ids] : [
+        this.grads.flat,
+      ],
+    );
+    const t0 = performance.now();
+    const grads = got[0] as Float32Array;
+    await world.allReduceSum(grads);
+    writeTensor(this.grads.flat, grads);
+    let allIds = ids, allDpuz = dpuz;
+    if (dpuz) {
+      const mine = got[2];
+      const gDpuz = await world.allGather(got[1] as Float32Array);
+      const gIds = await world.allGather(new Int32Array(mine.buffer, mine.byteOffset, mine.length));
+      this.#gathered ??= {
+        dpuz: Tensor.empty(
+          this.model.gpu,
+          [this.globalBatchSize, dpuz.shape[1]],
+          "f32",
+          "dpuz_all",
+        ),
+        ids: Tensor.empty(this.model.gpu, [this.globalBatchSize], "i32", "puzzle_ids_all"),
+      };
+      writeTensor(this.#gathered.dpuz, gDpuz);
+      writeTensor(this.#gathered.ids, gIds);
+      allIds = this.#gathered.ids;
+      allDpuz = this.#gathered.dpuz;
+    }
+    this.lastSyncMs = performance.now() - t0;
+    enc = this.encoder();
+    this.#update(enc, h, allIds, allDpuz);
+    dpuz?.release();
+    this.lastDispatches = dispatches + enc.dispatches;
+    enc.submit();
+  }
+
+  /** Draws this step's exploration and counts the step; returns the step's first encoder. */
+  #begin(): Encoder {
+    const B = this.batchSize, arch = this.model.arch;
     // Exploration: with probability p a row must run at least U{2..halt_max_steps} segments.
-    // Drawn from a stream per step, so a resumed run draws what an uninterrupted one would.
+    // Drawn from a stream per step, so a resumed run draws what an uninterrupted one would;
+    // every rank draws the whole global batch's rows and keeps its own, so any number of ranks
+    // draws what one would.
     const rng = new Rng(`${this.#seed}:explore:${this.step + 1}`);
+    const first = this.shard.rank * B;
     const minSteps = new Uint32Array(B);
-    for (let b = 0; b < B; b++) {
-      if (rng.float() < arch.halt_exploration_prob) minSteps[b] = rng.range(2, arch.halt_max_steps);
+    for (let b = 0; b < first + B; b++) {
+      if (rng.float() < arch.halt_exploration_prob) {
+        const n = rng.range(2, arch.halt_max_steps);
+        if (b >= first) minSteps[b - first] = n;
+      }
     }
     writeTensor(this.#minSteps, minSteps);
     this.step++;
     const enc = this.encoder();
     fill(enc, this.grads.flat, 0);
+    return enc;
+  }
+
+  /** Encodes the segment, the halting decision, the losses and backward into `grads`. */
+  #forwardBackward(enc: Encoder): BackwardOut {
+    const model = this.model, B = this.batchSize, arch = model.arch;
     const c = this.carry;
     actBegin(enc, model, c, this.incoming);
     const x = model.inputEmbeddings(enc, c.data);
@@ -202,7 +320,7 @@ export class Trainer {
       }
     }
     x.release();
-    const gs = 1 / B;
+    const gs = 1 / this.globalBatchSize; // pretrain.py: loss / global_batch_size
     const lm = lmLoss(enc, out.logits, c.data.labels, { lossType: this.#lossType, gradScale: gs });
     const qh = bceWithLogits(enc, out.q_halt_logits, lm.seqCorrect, 0.5 * gs);
     const qc = target ? bceWithLogits(enc, out.q_continue_logits, target, 0.5 * gs) : undefined;
@@ -221,22 +339,6 @@ export class Trainer {
       fill(enc, dqc, 0);
     }
     const dpuz = model.innerBackward(enc, saved!, this.grads, lm.dlogits!, qh.dlogits, dqc);
-    if (!this.#freeze) {
-      adamAtan2(enc, model.params.flat, this.grads.flat, this.m.flat, this.v.flat, {
-        lr: h.lr,
-        beta1: h.beta1,
-        beta2: h.beta2,
-        weightDecay: h.weight_decay,
-        step: this.step,
-      });
-    }
-    if (dpuz) {
-      signSgdSparse(enc, model.puzzle_emb!, c.data.puzzle_identifiers, dpuz, {
-        lr: h.puzzle_emb_lr,
-        weightDecay: h.puzzle_emb_weight_decay,
-      });
-      dpuz.release();
-    }
     for (
       const t of [
         out.logits,
@@ -257,9 +359,28 @@ export class Trainer {
     }
     if (qc) qc.loss.release();
     target?.release();
+    return { dpuz };
+  }
+
+  /** Encodes AdamATan2 over the weights, SignSGD over the puzzle rows `ids`, and the EMA. */
+  #update(enc: Encoder, h: StepHyper, ids: Tensor, dpuz: Tensor | undefined): void {
+    const model = this.model;
+    if (!this.#freeze) {
+      adamAtan2(enc, model.params.flat, this.grads.flat, this.m.flat, this.v.flat, {
+        lr: h.lr,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        weightDecay: h.weight_decay,
+        step: this.step,
+      });
+    }
+    if (dpuz) {
+      signSgdSparse(enc, model.puzzle_emb!, ids, dpuz, {
+        lr: h.puzzle_emb_lr,
+        weightDecay: h.puzzle_emb_weight_decay,
+      });
+    }
     if (this.ema) emaUpdate(enc, model.params.flat, this.ema.flat, this.#emaRate!);
-    this.lastDispatches = enc.dispatches;
-    enc.submit();
   }
 
   /** Releases all GPU state of the trainer (not the model). */
@@ -270,5 +391,7 @@ export class Trainer {
     releaseBatch(this.incoming);
     this.metrics.release();
     this.#minSteps.release();
+    this.#gathered?.dpuz.release();
+    this.#gathered?.ids.release();
   }
 }
