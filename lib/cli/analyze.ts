@@ -9,7 +9,7 @@
 import { dirname, join } from "@std/path";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
-import { usageError } from "./parse.ts";
+import { positiveIntFlag, usageError } from "./parse.ts";
 import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { loadTrace } from "../viz/load_trace.ts";
@@ -28,14 +28,6 @@ import {
   type StateClouds,
 } from "../viz/pr_collect.ts";
 import { type PrResult, prTable, spectraPlot } from "../viz/pr_report.ts";
-
-function positiveInt(v: unknown, flag: string): number {
-  const n = v as number;
-  if (!Number.isInteger(n) || n < 1) {
-    throw usageError(`--${flag} must be a positive integer, got ${v}`);
-  }
-  return n;
-}
 
 function toResult(
   model: string,
@@ -124,7 +116,7 @@ export const analyzePr: Command = {
     if (unit !== "token" && unit !== "segment") {
       throw usageError(`--unit must be token or segment, got ${unit}`);
     }
-    const maxStates = positiveInt(f["max-states"], "max-states");
+    const maxStates = positiveIntFlag(f["max-states"], "max-states");
     const trace = f.trace as string | undefined;
     const checkpoint = f.checkpoint as string | undefined;
     if (trace && checkpoint) throw usageError("give --checkpoint or --trace, not both");
@@ -207,13 +199,13 @@ async function measureCheckpoint(
   const layers = [...overrides];
   if (f.data) layers.unshift(`data_path=${f.data}`);
   const config = await loadConfig({ file, overrides: layers });
-  const samples = positiveInt(f.samples, "samples");
+  const samples = positiveIntFlag(f.samples, "samples");
   const haltMaxSteps = f["halt-max-steps"] === undefined
     ? undefined
-    : positiveInt(f["halt-max-steps"], "halt-max-steps");
+    : positiveIntFlag(f["halt-max-steps"], "halt-max-steps");
   const batchSize = f["batch-size"] === undefined
     ? Math.min(32, config.global_batch_size)
-    : positiveInt(f["batch-size"], "batch-size");
+    : positiveIntFlag(f["batch-size"], "batch-size");
   const test = await readSplit(config.data_path, "test");
   const src = samplerSource(test);
   const examples = Math.min(samples, src.inputs.length / test.meta.seq_len);

@@ -49,6 +49,11 @@ export interface Command {
   flags: FlagSpec[];
   /** Whether trailing `key=value` config overrides are accepted. */
   overrides?: boolean;
+  /**
+   * What the command's positional arguments are (e.g. `RUN_DIR`); without it any word that is
+   * neither an option nor a `key=value` override is a usage error.
+   */
+  positionals?: string;
   /** Runs the command; throws {@linkcode HrmError} for user errors. */
   run(ctx: CommandContext): Promise<void>;
 }

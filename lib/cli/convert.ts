@@ -18,6 +18,7 @@ import { canonicalName } from "../model/state.ts";
 export const convert: Command = {
   name: "convert",
   summary: "convert a reference PyTorch checkpoint to safetensors",
+  positionals: "CKPT",
   usage: "convert CKPT --out FILE.safetensors",
   description:
     "CKPT is a torch.save file (the HRM authors' released `checkpoint`, recognised by\n" +

@@ -86,6 +86,7 @@ export const demo: Command = {
     const result = await trainRun(gpu, {
       config,
       out: run,
+      overwrite: true, // the demo replaces its own folder
       logEvery: 20,
       shouldStop: () => Date.now() >= deadline,
       onStep: (s) => {

@@ -22,6 +22,8 @@ import { readArcVariants } from "../../datasets/arc/invert.ts";
 import { atomicWriteText } from "../io/atomic_write.ts";
 import { inferTask, traceMeta, writeTrace } from "../eval/trace.ts";
 import { buildModel, samplerSource } from "../train/loop.ts";
+import { resolveCheckpoint } from "../train/checkpoint.ts";
+import { positiveIntFlag, usageError } from "./parse.ts";
 
 /** `hrm eval`. */
 export const evalCommand: Command = {
@@ -103,8 +105,14 @@ export const evalCommand: Command = {
   ],
   async run(ctx): Promise<void> {
     const f = ctx.flags;
-    const checkpoint = f.checkpoint as string | undefined;
-    if (!checkpoint) throw new HrmError(undefined, "missing --checkpoint FILE");
+    if (typeof f.checkpoint !== "string") throw usageError("missing --checkpoint FILE");
+    const haltMaxSteps = f["halt-max-steps"] === undefined
+      ? undefined
+      : positiveIntFlag(f["halt-max-steps"], "halt-max-steps");
+    if (f["batch-size"] !== undefined) positiveIntFlag(f["batch-size"], "batch-size");
+    if (f.limit !== undefined) positiveIntFlag(f.limit, "limit");
+    const { file: checkpoint, fromRun } = await resolveCheckpoint(f.checkpoint);
+    if (fromRun) console.error(`checkpoint: ${checkpoint} (the run's latest)`);
     const file = (f.config as string | undefined) ?? join(dirname(checkpoint), "all_config.yaml");
     try {
       await Deno.stat(file);
@@ -115,6 +123,7 @@ export const evalCommand: Command = {
     if (f.data) overrides.unshift(`data_path=${f.data}`);
     const config = await loadConfig({ file, overrides });
     const test = await readSplit(config.data_path, "test");
+    if (f.data) await checkSameShape(file, f.data as string, test.meta);
     const vote = Boolean(f["arc-vote"] || f.submission);
     const variants = vote ? await readArcVariants(config.data_path) : undefined;
     const maze = inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels) === "maze";
@@ -137,7 +146,7 @@ export const evalCommand: Command = {
     try {
       const r = await evaluate(model, src, {
         batchSize,
-        haltMaxSteps: f["halt-max-steps"] as number | undefined,
+        haltMaxSteps,
         lossType: config.arch.loss.loss_type,
         limit: f.limit as number | undefined,
         keepPredictions: Boolean(f["save-preds"]) || vote || maze,
@@ -212,3 +221,31 @@ export const evalCommand: Command = {
     }
   },
 };
+
+/**
+ * Refuses a --data whose sequence length or vocabulary differ from the dataset the run trained
+ * on (its all_config.yaml's data_path), when that dataset is at hand: a 4×4 Sudoku model on
+ * 10×10 mazes would otherwise run and report nonsense.
+ */
+async function checkSameShape(
+  configFile: string,
+  data: string,
+  meta: { seq_len: number; vocab_size: number },
+): Promise<void> {
+  const trainedOn = (await loadConfig({ file: configFile })).data_path;
+  let trained: { seq_len?: number; vocab_size?: number };
+  try {
+    trained = JSON.parse(await Deno.readTextFile(join(trainedOn, "train", "dataset.json")));
+  } catch {
+    return; // the training data is elsewhere; the checkpoint's own metadata is still checked
+  }
+  for (const k of ["seq_len", "vocab_size"] as const) {
+    if (trained[k] !== undefined && trained[k] !== meta[k]) {
+      throw new HrmError(
+        data,
+        `${k} ${meta[k]}, but the run trained on ${trainedOn} (${k} ${trained[k]}): ` +
+          `evaluate on a dataset of the same task and size`,
+      );
+    }
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { prepareOutput } from "../io/folders.ts";
 import { buildArcDataset } from "../../datasets/arc/build.ts";
 
 /** Flag values as a list: a collected flag may arrive as one value, a list, or its default. */
@@ -41,8 +42,8 @@ export const genArc: Command = {
       name: "out",
       type: "string",
       arg: "DIR",
-      default: "data/arc-aug-1000",
-      help: "output dataset folder",
+      help: "output dataset folder (default data/arc-aug-N, or data/arc-2-aug-N for ARC-AGI-2 " +
+        "sources, N = --aug)",
     },
     {
       name: "aug",
@@ -65,17 +66,13 @@ export const genArc: Command = {
       default: navigator.hardwareConcurrency,
       help: "worker threads (0: build in the main thread); output is the same for any count",
     },
+    {
+      name: "overwrite",
+      type: "boolean",
+      help: "replace a dataset already in --out (otherwise refused)",
+    },
   ],
   async run(ctx: CommandContext): Promise<void> {
-    if (ctx.positionals.length > 0) {
-      throw new HrmError(
-        undefined,
-        `gen arc: unexpected argument ${ctx.positionals[0]} (use --source)`,
-        {
-          exitCode: 2,
-        },
-      );
-    }
     const sources = list(ctx.flags.source);
     if (sources.length === 0) {
       throw new HrmError(undefined, "gen arc needs at least one --source DIR", { exitCode: 2 });
@@ -85,11 +82,13 @@ export const genArc: Command = {
     const onInterrupt = (): void => abort.abort();
     Deno.addSignalListener("SIGINT", onInterrupt);
     try {
-      const out = String(ctx.flags.out ?? "data/arc-aug-1000");
+      const aug = Number(ctx.flags.aug ?? 1000);
+      const out = String(ctx.flags.out ?? defaultArcOut(sources, aug));
+      await prepareOutput(out, "dataset", ctx.flags.overwrite === true);
       const s = await buildArcDataset({
         sources,
         out,
-        aug: Number(ctx.flags.aug ?? 1000),
+        aug,
         seed: Number(ctx.flags.seed ?? 42),
         testSet: testSet.length > 0 ? testSet : ["evaluation"],
         workers: Number(ctx.flags.workers ?? navigator.hardwareConcurrency),
@@ -105,3 +104,18 @@ export const genArc: Command = {
     }
   },
 };
+
+/**
+ * The reference's folder names: `data/arc-aug-1000` (ARC-AGI-1 sources) or
+ * `data/arc-2-aug-1000` (a source path naming ARC-AGI-2), with the --aug count in the name.
+ *
+ * @example
+ * ```ts
+ * import { defaultArcOut } from "./gen_arc.ts";
+ * if (defaultArcOut(["data/ARC-AGI-2/data"], 100) !== "data/arc-2-aug-100") throw new Error();
+ * ```
+ */
+export function defaultArcOut(sources: readonly string[], aug: number): string {
+  const arc2 = sources.some((s) => /arc-?agi-?2|arc-?2\b|training2|evaluation2/i.test(s));
+  return `data/arc${arc2 ? "-2" : ""}-aug-${aug}`;
+}

@@ -8,6 +8,7 @@
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { prepareOutput } from "../io/folders.ts";
 import { generateMazeDataset } from "../../datasets/maze/generate.ts";
 import { importMazeCsv } from "../../datasets/maze/csv.ts";
 import { impossibleReason } from "../../datasets/maze/sampler.ts";
@@ -86,17 +87,18 @@ export const genMaze: Command = {
       help: "import the published CSV instead of generating: a folder with train.csv and " +
         "test.csv, or one train*.csv / test*.csv file (only --out and --aug apply)",
     },
+    {
+      name: "overwrite",
+      type: "boolean",
+      help: "replace a dataset already in --out (otherwise refused)",
+    },
   ],
   async run(ctx: CommandContext): Promise<void> {
-    if (ctx.positionals.length > 0) {
-      throw new HrmError(undefined, `gen maze: unexpected argument ${ctx.positionals[0]}`, {
-        exitCode: 2,
-      });
-    }
     const out = ctx.flags.out;
     if (typeof out !== "string" || out === "") {
       throw new HrmError(undefined, "gen maze needs --out DIR", { exitCode: 2 });
     }
+    await prepareOutput(out, "dataset", ctx.flags.overwrite === true);
     const aug = ctx.flags.aug === true;
     const fromCsv = ctx.flags["from-csv"];
     if (typeof fromCsv === "string") {

@@ -9,6 +9,7 @@ import { generateMiniSudokuDataset } from "../../datasets/sudoku/mini.ts";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { prepareOutput } from "../io/folders.ts";
 import { DEFAULT_MIX, generateSudokuDataset } from "../../datasets/sudoku/dataset.ts";
 import { importSudokuCsv } from "../../datasets/sudoku/import.ts";
 
@@ -106,17 +107,18 @@ export const genSudoku: Command = {
       arg: "N",
       help: "with --from-csv: keep N training rows, drawn with --seed",
     },
+    {
+      name: "overwrite",
+      type: "boolean",
+      help: "replace a dataset already in --out (otherwise refused)",
+    },
   ],
   async run(ctx: CommandContext): Promise<void> {
-    if (ctx.positionals.length > 0) {
-      throw new HrmError(undefined, `gen sudoku: unexpected argument ${ctx.positionals[0]}`, {
-        exitCode: 2,
-      });
-    }
     const out = ctx.flags.out;
     if (typeof out !== "string" || out === "") {
       throw new HrmError(undefined, "gen sudoku needs --out DIR", { exitCode: 2 });
     }
+    await prepareOutput(out, "dataset", ctx.flags.overwrite === true);
     const aug = integer(ctx, "aug", 0, 1000);
     const seed = integer(ctx, "seed", Number.MIN_SAFE_INTEGER, 0);
     const csv = ctx.flags.csv === true;

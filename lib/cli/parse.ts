@@ -30,6 +30,22 @@ export function usageError(problem: string): HrmError {
 }
 
 /**
+ * A flag value that must be a positive integer (segments, batch sizes, counts).
+ *
+ * @param v The parsed value.
+ * @param flag The flag's long name, for the message.
+ * @returns The value.
+ * @throws {HrmError} (exit code 2) otherwise.
+ */
+export function positiveIntFlag(v: unknown, flag: string): number {
+  const n = v as number;
+  if (!Number.isInteger(n) || n < 1) {
+    throw usageError(`--${flag} must be a positive integer, got ${v}`);
+  }
+  return n;
+}
+
+/**
  * Parses a command's arguments (everything after its name) against its flags.
  *
  * @param command The command, whose `flags` say what is accepted.
@@ -37,8 +53,9 @@ export function usageError(problem: string): HrmError {
  * @param debug Whether `--debug` was given.
  * @returns Flags by long name (typed, defaults filled in), positionals, and `key=value`
  *   overrides when the command accepts them.
- * @throws {HrmError} (exit code 2) for an unknown flag, a missing or mistyped value, or an
- *   override given to a command that takes none.
+ * @throws {HrmError} (exit code 2) for an unknown flag, a missing or mistyped value, an
+ *   override given to a command that takes none, or a positional argument given to a command
+ *   that declares none.
  *
  * @example
  * ```ts
@@ -111,6 +128,15 @@ export function parseCommandArgs(
     }
   }
   positionals.push(...(parsed["--"] ?? []));
+  if (positionals.length && !command.positionals) {
+    const p = positionals[0];
+    const hint = command.overrides && /^[A-Za-z_][\w.]*$/.test(p) && positionals.length > 1
+      ? ` (config overrides are written key=value, e.g. ${p}=${positionals[1]})`
+      : "";
+    throw usageError(
+      `unexpected argument "${p}": "hrm ${command.name}" takes no positional arguments${hint}`,
+    );
+  }
   return { flags: out, positionals, overrides, debug };
 }
 

@@ -117,6 +117,7 @@ async function traceFromModel(live: Live, examples: number, file: string): Promi
 export const report: Command = {
   name: "report",
   summary: "write an HTML report of a training run (curves, inference-time scaling, traces)",
+  positionals: "RUN_DIR",
   usage: "report RUN_DIR [--data DIR] [--segments LIST] [options]",
   description: "Writes RUN_DIR/report/report.html (self-contained) and the PNGs it embeds.\n" +
     "With --data, evaluates the latest checkpoint at each --segments count (cached in\n" +
@@ -168,7 +169,7 @@ export const report: Command = {
     if (!Number.isInteger(nExamples) || nExamples < 0) {
       throw usageError(`--examples must be 0 or more, got ${nExamples}`);
     }
-    const wanted = parseSegments(f.segments as string, Number.MAX_SAFE_INTEGER);
+    const wanted = parseSegments(f.segments as string);
     const rows = await readMetrics(join(runDir, "metrics.jsonl"));
     const pos = await readPosition(runDir).catch(() => undefined);
     const configFile = join(runDir, "all_config.yaml");

@@ -18,7 +18,7 @@ import { exampleView } from "../viz/view.ts";
  * Parses a segment list such as `1,2,8-16` (1-based, inclusive ranges).
  *
  * @param text The flag's value.
- * @param total Segments in the trace (for range checks).
+ * @param total Segments in the trace (for range checks; none: no upper bound).
  * @returns Sorted unique segment numbers.
  * @throws {HrmError} (usage) for malformed or out-of-range entries.
  *
@@ -28,13 +28,15 @@ import { exampleView } from "../viz/view.ts";
  * if (parseSegments("1,4-6,4", 16).join() !== "1,4,5,6") throw new Error();
  * ```
  */
-export function parseSegments(text: string, total: number): number[] {
+export function parseSegments(text: string, total = Infinity): number[] {
   const out = new Set<number>();
   for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw usageError(`--segments: cannot read "${part}" (use e.g. 1,2,8-16)`);
     const a = Number(m[1]), b = Number(m[2] ?? m[1]);
-    if (a < 1 || b > total || a > b) {
+    if (a < 1) throw usageError(`--segments: ${part}: segments count from 1`);
+    if (a > b) throw usageError(`--segments: ${part} runs backwards (write ${b}-${a})`);
+    if (b > total) {
       throw usageError(
         `--segments: ${part} is outside 1..${total} (the trace has ${total} segments)`,
       );
@@ -57,6 +59,7 @@ function terminalWidth(): number {
 export const show: Command = {
   name: "show",
   summary: "draw a traced example's reasoning, segment by segment (terminal, PNG or HTML)",
+  positionals: "TRACE",
   usage: "show TRACE [--example I] [--format term|png|html] [--out PATH] [options]",
   description: "TRACE is a file written by `hrm eval --trace TRACE`. Sudoku: givens on grey,\n" +
     "right digits blue, wrong red, changed cells yellow. Maze: walls, start, goal and the\n" +

@@ -9,6 +9,7 @@ import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
+import { presetNames, PRESETS } from "../config/presets.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { type TrainResult, trainRun } from "../train/loop.ts";
 import { openWorld, rankName } from "../dist/world.ts";
@@ -28,7 +29,8 @@ export const train: Command = {
     "Each metrics.jsonl train row sums the --log-every steps since the previous one (losses\n" +
     "per example, accuracies weighted by the examples counted); --log-every 1 logs every step.\n" +
     "eval_save_outputs=[preds,q_halt_logits] saves those outputs at every evaluation as\n" +
-    "RUN_DIR/step_N_all_preds.safetensors.",
+    "RUN_DIR/step_N_all_preds.safetensors.\n\nPresets (--preset NAME):\n" +
+    presetNames().map((n) => `  ${n.padEnd(22)} ${PRESETS[n].summary}`).join("\n"),
   overrides: true,
   flags: [
     {
@@ -43,7 +45,7 @@ export const train: Command = {
       arg: "FILE",
       help: "config file (JSON or YAML, e.g. all_config.yaml)",
     },
-    { name: "preset", type: "string", arg: "NAME", help: "start from a preset (see README)" },
+    { name: "preset", type: "string", arg: "NAME", help: "start from a preset (listed above)" },
     {
       name: "init",
       type: "string",
@@ -60,7 +62,12 @@ export const train: Command = {
       name: "out",
       type: "string",
       arg: "RUN_DIR",
-      help: "run folder (default: checkpoint_path if set, else runs/<data>-<time>)",
+      help: "run folder (default: checkpoint_path if set, else runs/<data>-YYYYMMDD-HHMMSS)",
+    },
+    {
+      name: "overwrite",
+      type: "boolean",
+      help: "replace a run already in --out (otherwise refused: use --resume to continue it)",
     },
     {
       name: "max-steps",
@@ -90,7 +97,7 @@ export const train: Command = {
       throw new HrmError(undefined, "no dataset: pass --data DIR (or data_path=DIR)");
     }
     const out = resume ?? (f.out as string | undefined) ?? config.checkpoint_path ??
-      join("runs", `${config.data_path.replace(/\/+$/, "").split("/").pop()}-${Date.now()}`);
+      defaultRunDir(config.data_path);
     // Under mpirun: one rank per GPU (chosen before the adapter is opened), rank 0 reports.
     const world = openWorld();
     const choice = world.distributed ? selectGpu(world) : undefined;
@@ -107,6 +114,7 @@ export const train: Command = {
       out,
       init: f.init as string | undefined,
       resume: resume !== undefined,
+      overwrite: f.overwrite === true,
       maxSteps: f["max-steps"] as number | undefined,
       logEvery: f["log-every"] as number,
       evalLimit: f["eval-limit"] as number | undefined,
@@ -162,6 +170,23 @@ export function trainSummary(r: TrainResult): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * The default run folder: `runs/<dataset folder name>-<local time YYYYMMDD-HHMMSS>`.
+ *
+ * @example
+ * ```ts
+ * import { defaultRunDir } from "./train.ts";
+ * const d = defaultRunDir("data/sudoku-mini/", new Date(2026, 0, 2, 3, 4, 5));
+ * if (d !== "runs/sudoku-mini-20260102-030405") throw new Error(d);
+ * ```
+ */
+export function defaultRunDir(dataPath: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-` +
+    `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return join("runs", `${dataPath.replace(/\/+$/, "").split("/").pop()}-${stamp}`);
 }
 
 /** `1 step`, `2 steps`. */

@@ -112,6 +112,9 @@ export async function saveCheckpoint(
   await writeSafetensors(join(runDir, checkpoint), weights, {
     format: `hrm state_dict (${trainer.model.spec.referenceClass} names)`,
     step: String(pos.step),
+    // The dataset shape it was trained on, so another dataset is refused by name.
+    seq_len: String(trainer.model.arch.seq_len),
+    vocab_size: String(trainer.model.arch.vocab_size),
   });
   await writeSafetensors(join(runDir, state), st, {
     step: String(trainer.step),
@@ -172,4 +175,32 @@ export async function loadResumeState(
     writeTensor(t, values.subarray(world.rank * t.size, (world.rank + 1) * t.size));
   }
   trainer.step = pos.step;
+}
+
+/**
+ * The checkpoint file a `--checkpoint` argument means: a file as is, or a run folder's latest
+ * checkpoint (named in its `latest.json`).
+ *
+ * @param path What the user passed.
+ * @returns The file, and whether it came from a run folder.
+ * @throws {HrmError} for a missing path, or a folder that holds no run.
+ */
+export async function resolveCheckpoint(path: string): Promise<{ file: string; fromRun: boolean }> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(path);
+  } catch {
+    throw new HrmError(path, "checkpoint not found");
+  }
+  if (!st.isDirectory) return { file: path, fromRun: false };
+  try {
+    await Deno.stat(join(path, "latest.json"));
+  } catch {
+    throw new HrmError(
+      path,
+      "is a folder without latest.json, not a checkpoint: pass a step_N.safetensors file",
+    );
+  }
+  const pos = await readPosition(path);
+  return { file: join(path, pos.checkpoint), fromRun: true };
 }

@@ -20,6 +20,7 @@ import { HrmError } from "../errors.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { Encoder, readTensors } from "../gpu/encoder.ts";
 import { atomicWriteText } from "../io/atomic_write.ts";
+import { prepareOutput } from "../io/folders.ts";
 import { readSplit, type Split } from "../io/dataset.ts";
 import { readWeights } from "../io/weights.ts";
 import { fill } from "../ops/elementwise.ts";
@@ -55,6 +56,8 @@ export interface TrainOptions {
   init?: string;
   /** Continue the run in `out` from its latest checkpoint. */
   resume?: boolean;
+  /** Replace a run already in `out` (otherwise a new run there is refused). */
+  overwrite?: boolean;
   /** Stop after this many optimizer steps (and checkpoint); an early stop. */
   maxSteps?: number;
   /**
@@ -119,11 +122,21 @@ export async function buildModel(
 ): Promise<ReasoningModel> {
   const arch = archFromConfig(config.arch, meta);
   if (batchSize !== undefined) checkFits(gpu.limits, arch, hrmDims(arch), batchSize, batchFlag);
+  const weights = init ? await readWeights(init) : undefined;
+  for (const k of ["seq_len", "vocab_size"] as const) {
+    const trained = weights?.metadata[k];
+    if (trained !== undefined && Number(trained) !== meta[k]) {
+      throw new HrmError(
+        init,
+        `trained on a dataset with ${k} ${trained}, this one has ${meta[k]}: use a dataset of ` +
+          `the task and size it was trained on`,
+      );
+    }
+  }
   const model = createModel(gpu, arch);
-  if (init) {
-    const { tensors } = await readWeights(init);
+  if (weights) {
     try {
-      loadStateDict(model, tensors, init);
+      loadStateDict(model, weights.tensors, init!);
     } catch (e) {
       model.release();
       throw e;
@@ -157,6 +170,7 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   const world = opts.world ?? new SingleWorld();
   const root = world.rank === 0; // writes the files and reports
   checkDivisible(cfg.global_batch_size, world.size);
+  if (root && !opts.resume) await prepareOutput(opts.out, "run", opts.overwrite ?? false);
   if (root) await Deno.mkdir(opts.out, { recursive: true });
   // Rank 0 reads the run folder and the initial weights; the others get them from it.
   const pos = await shareFromRank0(

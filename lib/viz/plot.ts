@@ -205,7 +205,9 @@ export function linePlot(spec: PlotSpec): Canvas {
     if (!Number.isFinite(v.x) || (ax.log && v.x <= 0)) continue;
     const x = Math.round(px(tx(v.x)));
     cv.line(x, top, x, top + ph - 1, COLORS.muted, 1, 3);
-    cv.text(x + 3, top + 3, v.label.toUpperCase(), COLORS.muted);
+    // Right of the line, or left of it where the label would leave the plot box.
+    const label = v.label.toUpperCase(), w = textWidth(label);
+    cv.text(x + 3 + w <= left + pw - 2 ? x + 3 : x - 3 - w, top + 3, label, COLORS.muted);
   }
   cv.strokeRect(left - 1, top - 1, pw + 2, ph + 2, COLORS.boxLine);
   const xl = spec.xLabel.toUpperCase();

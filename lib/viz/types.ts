@@ -59,7 +59,10 @@ export interface SegmentStats {
   accuracy: number | null;
   /** Every labelled position right. */
   exact: boolean;
-  /** Positions whose prediction differs from the previous segment (0 for the first). */
+  /**
+   * Positions whose prediction differs from the previous segment (0 for the first); for mazes,
+   * the cells that joined or left the predicted path (what the picture marks).
+   */
   changed: number;
 }
 

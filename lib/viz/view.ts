@@ -74,16 +74,19 @@ export function exampleView(trace: Trace, example: number, file: string): Exampl
     : task === "arc"
     ? arcPanels(data)
     : tokenPanels(data, trace.meta.vocab_size);
-  const segments = built.segments.map((panels, s): SegmentView => ({
-    panels,
-    stats: segmentStats(
+  const segments = built.segments.map((panels, s): SegmentView => {
+    const stats = segmentStats(
       data,
       s,
       trace.q_halt_logits[example * G + s],
       trace.q_continue_logits[example * G + s],
       trace.meta.no_ACT_continue,
-    ),
-  }));
+    );
+    // A maze picture marks only cells joining or leaving the path; count what it marks, so
+    // "chg N" never promises marks the picture cannot show.
+    if (task === "maze") stats.changed = panels[0].cells.filter((c) => c.changed).length;
+    return { panels, stats };
+  });
   const notes = [...built.notes];
   if (trace.meta.checkpoint) notes.unshift(`checkpoint ${trace.meta.checkpoint}`);
   return {

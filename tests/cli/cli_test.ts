@@ -13,6 +13,7 @@ const FAKE: Command[] = [
     name: "fit",
     summary: "pretend to train",
     usage: "fit [options] [key=value ...]",
+    positionals: "FILE",
     description: "A test command.",
     overrides: true,
     flags: [

@@ -35,6 +35,8 @@ Deno.test("hrm eval --arc-vote needs arc_variants.json and says so before using 
   const dir = await Deno.makeTempDir({ prefix: "hrm-eval-cli-" });
   try {
     const config = await tinyMaze(dir);
+    // The checkpoint must exist (it is checked first) but is never read.
+    await Deno.writeTextFile(join(dir, "none.safetensors"), "");
     for (const flags of [{ "arc-vote": true }, { submission: join(dir, "s.json") }]) {
       const e = await assertRejects(
         () =>

@@ -41,7 +41,8 @@ Deno.test("hrm show: usage errors exit 2, file errors exit 1, both say what is w
   const cases: [string[], number, string][] = [
     [["show"], 2, "missing TRACE file"],
     [["show", file, "--format", "gif"], 2, "--format must be term, png or html, got gif"],
-    [["show", file, "--segments", "0-3"], 2, "--segments: 0-3 is outside 1..6"],
+    [["show", file, "--segments", "0-3"], 2, "--segments: 0-3: segments count from 1"],
+    [["show", file, "--segments", "3-9"], 2, "--segments: 3-9 is outside 1..6"],
     [["show", file, "--segments", "two"], 2, '--segments: cannot read "two"'],
     [["show", file, "--example", "4"], 1, "example 4 is out of range: the trace holds 1 example"],
     [["show", "/nonexistent/t.safetensors"], 1, "/nonexistent/t.safetensors"],

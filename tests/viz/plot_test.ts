@@ -96,3 +96,28 @@ Deno.test("line plots: series colours drawn, log axes skip non-positive values, 
   };
   assertEquals(encodePng(linePlot(spec)), encodePng(linePlot(spec)));
 });
+
+Deno.test("line plots: a vertical line's label at the right edge stays inside the plot box", () => {
+  const muted = [0x70, 0x70, 0x70];
+  const cv = linePlot({
+    title: "scaling",
+    xLabel: "segments",
+    yLabel: "acc",
+    series: [{ name: "a", points: [[1, 0.1], [16, 0.5]] }],
+    vLines: [{ x: 16, label: "trained" }],
+    width: 300,
+    height: 200,
+  });
+  // The box ends 16 px from the right edge; nothing muted may lie beyond it.
+  let outside = 0, inside = 0;
+  for (let y = 0; y < cv.height; y++) {
+    for (let x = 0; x < cv.width; x++) {
+      const p = cv.getPixel(x, y);
+      if (p[0] !== muted[0] || p[1] !== muted[1] || p[2] !== muted[2]) continue;
+      if (x > cv.width - 16) outside++;
+      else inside++;
+    }
+  }
+  assertEquals(outside, 0);
+  assert(inside > 0);
+});

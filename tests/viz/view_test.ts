@@ -155,3 +155,23 @@ Deno.test("exampleView rejects out-of-range examples and tasks that do not fit",
     2,
   ]);
 });
+
+Deno.test("maze: the header's change count is what the uncoloured view marks with *", async () => {
+  const { renderTerm } = await import("../../lib/viz/term.ts");
+  const file = vizFixture("maze.trace.safetensors");
+  const t = await readTrace(file);
+  // A segment whose prediction changes only between non-path tokens (a wall guessed as open,
+  // then wall again) must not promise changes the picture cannot show.
+  const S = t.meta.seq_len, G = t.segments;
+  const preds = t.preds.slice();
+  const wallAt = Array.from(t.inputs.subarray(0, S)).indexOf(1);
+  preds[1 * S + wallAt] = 2; // segment 2: the wall cell predicted open
+  const v = exampleView({ ...t, preds }, 0, file);
+  const text = renderTerm(v, { color: false, width: 40 });
+  const tiles = text.split("\n\n").filter((t) => t.startsWith("seg "));
+  assertEquals(tiles.length, G);
+  for (let s = 1; s < G; s++) {
+    const marks = (tiles[s].match(/\*/g) ?? []).length;
+    assertEquals(v.segments[s].stats.changed, marks, `segment ${s + 1}`);
+  }
+});
