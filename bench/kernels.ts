@@ -19,11 +19,11 @@
 import { parseArgs } from "@std/cli";
 import { dirname, fromFileUrl, join } from "@std/path";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { Encoder, readTensors, writeTensor } from "../lib/gpu/encoder.ts";
 import { Tensor } from "../lib/gpu/tensor.ts";
 import { atomicWriteText } from "../lib/io/atomic_write.ts";
 import { isSoftwareAdapter, type MatmulVariant, parseMatmulVariant } from "../lib/gpu/variants.ts";
-import { matmul } from "../lib/ops/matmul.ts";
+import { fillRandom, type MatmulKind, MatmulTimer, maxRelDiff } from "./_matmul_timing.ts";
+import { median } from "./_gpu_common.ts";
 
 const args = parseArgs(Deno.args, {
   boolean: ["quick"],
@@ -59,60 +59,8 @@ for (const bt of bts) {
 }
 shapes.push({ name: "ref", M: 4096, K: 256, N: 1024 }, { name: "ref", M: 8192, K: 512, N: 512 });
 
-type Kind = MatmulVariant | "naive";
-
-function fillRandom(t: Tensor, seed: number): void {
-  const a = new Float32Array(t.size);
-  let s = seed >>> 0;
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  writeTensor(t, a);
-}
-
-const probe = Tensor.empty(gpu, [1], "f32", "probe");
-const probe2 = Tensor.empty(gpu, [1], "f32", "probe2");
-
-/** Wall time of `per` matmuls in one submit plus one tiny readback. */
-async function timed(kind: Kind, x: Tensor, W: Tensor, y: Tensor, per: number): Promise<number> {
-  const t0 = performance.now();
-  const enc = new Encoder(gpu);
-  for (let i = 0; i < per; i++) matmul(enc, x, W, { transB: true, out: y, variant: kind });
-  enc.copy(Tensor.view(y, 0, [1]), probe);
-  enc.submit();
-  await readTensors(gpu, [probe]);
-  return performance.now() - t0;
-}
-
-async function syncCost(): Promise<number> {
-  const ts: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    const enc = new Encoder(gpu);
-    enc.copy(probe2, probe);
-    enc.submit();
-    await readTensors(gpu, [probe]);
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-async function maxRelDiff(a: Tensor, b: Tensor): Promise<number> {
-  const [x, y] = await readTensors(gpu, [a, b]);
-  let maxV = 0, maxD = 0;
-  for (let i = 0; i < x.length; i++) {
-    maxV = Math.max(maxV, Math.abs(y[i]));
-    maxD = Math.max(maxD, Math.abs(x[i] - y[i]));
-  }
-  return maxD / (maxV || 1);
-}
+type Kind = MatmulKind;
+const timer = new MatmulTimer(gpu);
 
 interface Row {
   shape: string;
@@ -140,7 +88,7 @@ console.log(
   `adapter: ${info.description || info.vendor} (${gpu.backend}, fallback ${gpu.isFallbackAdapter})`,
 );
 console.log(`load average: ${loadavg.map((x) => x.toFixed(2)).join(" ")}; reps ${reps}`);
-const overhead = await syncCost();
+const overhead = await timer.calibrate();
 console.log(`empty submit + readback: ${overhead.toFixed(1)} ms (subtracted)\n`);
 
 const rows: Row[] = [];
@@ -153,21 +101,15 @@ for (const s of shapes) {
   fillRandom(W, 2);
   const kinds: Kind[] = ["naive", ...variants];
   const outs = new Map<Kind, Tensor>(kinds.map((k) => [k, Tensor.empty(gpu, [s.M, s.N], "f32")]));
-  const flop = 2 * s.M * s.K * s.N;
   // Warm-up (compiles pipelines) also sizes each variant's dispatches per submit.
   const per = new Map<Kind, number>();
-  for (const k of kinds) {
-    const ms = Math.max(0.05, (await timed(k, x, W, outs.get(k)!, 1)) - overhead);
-    per.set(k, Math.max(1, Math.min(64, Math.round(TARGET_MS / ms))));
-  }
+  for (const k of kinds) per.set(k, await timer.sizeRun(k, x, W, outs.get(k)!, TARGET_MS));
   const diff = new Map<Kind, number>();
-  for (const k of variants) diff.set(k, await maxRelDiff(outs.get(k)!, outs.get("naive")!));
+  for (const k of variants) diff.set(k, await maxRelDiff(gpu, outs.get(k)!, outs.get("naive")!));
   const rates = new Map<Kind, number[]>(kinds.map((k) => [k, []]));
   for (let r = 0; r < reps; r++) {
     for (const k of kinds) {
-      const n = per.get(k)!;
-      const ms = (await timed(k, x, W, outs.get(k)!, n)) - overhead;
-      rates.get(k)!.push(flop * n / (Math.max(ms, 1e-3) * 1e6));
+      rates.get(k)!.push(await timer.gflops(k, x, W, outs.get(k)!, per.get(k)!));
     }
   }
   const naive = median(rates.get("naive")!);
@@ -202,8 +144,7 @@ for (const s of shapes) {
   for (const t of [x, W, ...outs.values()]) t.release();
   gpu.pool.trim();
 }
-probe.release();
-probe2.release();
+timer.release();
 
 const here = dirname(fromFileUrl(import.meta.url));
 await Deno.mkdir(join(here, "results"), { recursive: true });
