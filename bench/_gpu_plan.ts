@@ -8,6 +8,7 @@
 import type { MatmulParams } from "./_gpu_matmul.ts";
 import type { TrainParams } from "./_gpu_train.ts";
 import { MATMUL_VARIANTS } from "../lib/gpu/variants.ts";
+import type { HrmArch } from "../lib/model/dims.ts";
 
 /** One preset's step measurement. */
 export interface PresetRun {
@@ -21,8 +22,8 @@ export interface PresetRun {
   S: number;
   /** Task vocabulary. */
   V: number;
-  /** Config overrides. */
-  overrides: string[];
+  /** Architecture overrides (the tiny check's small models). */
+  overrides: Partial<HrmArch>;
   /** Timed steps: seconds and at most how many. */
   stepRun: { seconds: number; maxSteps: number };
   /** Profiled steps. */
@@ -73,25 +74,17 @@ const layers = (task: string, M: number, D: number, F: number, naive: boolean) =
   { name: `${task} down`, M, K: F, N: D, naive },
 ];
 
-const TINY_HRM = [
-  "arch.hidden_size=64",
-  "arch.num_heads=2",
-  "arch.expansion=2",
-  "arch.H_layers=1",
-  "arch.L_layers=1",
-  "arch.H_cycles=1",
-  "arch.L_cycles=2",
-  "arch.halt_max_steps=2",
-];
-const TINY_TRM = [
-  "arch.hidden_size=64",
-  "arch.num_heads=2",
-  "arch.expansion=2",
-  "arch.L_layers=1",
-  "arch.H_cycles=2",
-  "arch.L_cycles=1",
-  "arch.halt_max_steps=2",
-];
+const TINY_HRM: Partial<HrmArch> = {
+  hidden_size: 64,
+  num_heads: 2,
+  expansion: 2,
+  H_layers: 1,
+  L_layers: 1,
+  H_cycles: 1,
+  L_cycles: 2,
+  halt_max_steps: 2,
+};
+const TINY_TRM: Partial<HrmArch> = { ...TINY_HRM, H_layers: 0, H_cycles: 2, L_cycles: 1 };
 
 /**
  * The plan of a run.
@@ -106,7 +99,7 @@ export function gpuPlan(tiny: boolean, only?: string[]): GpuPlan {
     minBatch: tiny ? 1 : 24,
     S,
     V,
-    overrides: tiny ? (trm ? TINY_TRM : TINY_HRM) : [],
+    overrides: tiny ? (trm ? TINY_TRM : TINY_HRM) : {},
     stepRun: tiny ? { seconds: 2, maxSteps: 2 } : { seconds: 12, maxSteps: 20 },
     profileRun: { seconds: 0, maxSteps: tiny ? 1 : 2 },
   });
@@ -127,7 +120,8 @@ export function gpuPlan(tiny: boolean, only?: string[]): GpuPlan {
           ...layers("sudoku b768", 768 * 81, 512, 1536, true),
           ...layers("maze b96", 96 * 900, 512, 1536, false),
         ],
-      variants: [...MATMUL_VARIANTS],
+      // The f16 variants: float16 operands, f32 accumulation (skipped without shader-f16).
+      variants: [...MATMUL_VARIANTS, "buffer-f16", "tiled-f16"],
       reps: tiny ? 2 : 3,
       targetMs: tiny ? 150 : 100,
     },
@@ -140,7 +134,12 @@ export function gpuPlan(tiny: boolean, only?: string[]): GpuPlan {
       preset: "sudoku-extreme",
       // The preset's 2000 warm-up steps would keep a few minutes at a near-zero learning rate.
       overrides: tiny
-        ? [...TINY_HRM, "global_batch_size=16", "lr=1e-3", "lr_warmup_steps=2"]
+        ? [
+          ...Object.entries(TINY_HRM).map(([k, v]) => `arch.${k}=${v}`),
+          "global_batch_size=16",
+          "lr=1e-3",
+          "lr_warmup_steps=2",
+        ]
         : ["lr_warmup_steps=20"],
       seconds: tiny ? 30 : 180,
       minSeconds: tiny ? 10 : 45,
@@ -189,21 +188,21 @@ function summarize(
   if (mm.length) {
     const variants = [...new Set(mm.map((r) => String(r.variant)))];
     out.push(
-      `matmul TFLOP/s: ${"shape".padEnd(16)} ${variants.map((v) => v.padStart(9)).join(" ")}`,
+      `matmul TFLOP/s: ${"shape".padEnd(20)} ${variants.map((v) => v.padStart(9)).join(" ")}`,
     );
     for (const shape of [...new Set(mm.map((r) => String(r.shape)))]) {
       const cells = variants.map((v) => {
         const r = mm.find((x) => x.shape === shape && x.variant === v);
         return (r ? (r.tflops as number).toFixed(2) : "-").padStart(9);
       });
-      out.push(`                ${shape.padEnd(16)} ${cells.join(" ")}`);
+      out.push(`                ${shape.padEnd(20)} ${cells.join(" ")}`);
     }
   }
   for (const r of rows.filter((r) => r.section === "steps")) {
     out.push(
       `steps ${String(r.preset).padEnd(15)} batch ${String(r.batch).padStart(4)}: ${
         (r.steps_per_s as number).toFixed(3)
-      } steps/s, ${(r.examples_per_s as number).toFixed(0)} examples/s, peak ${
+      } steps/s, ${(r.examples_per_s as number).toFixed(1)} examples/s, peak ${
         ((r.peak_in_use_bytes as number) / 2 ** 30).toFixed(2)
       } GiB`,
     );

@@ -11,16 +11,13 @@
  *
  * @module
  */
-import { checkGpuErrors, requestGpu } from "../lib/gpu/device.ts";
+import { checkGpuErrors, type Gpu, requestGpu } from "../lib/gpu/device.ts";
 import { gpuProfile } from "../lib/gpu/encoder.ts";
-import { loadConfig } from "../lib/config/load.ts";
+import { getPreset } from "../lib/config/presets.ts";
 import { archFromConfig, type HrmArch, hrmDims } from "../lib/model/dims.ts";
-import { createModel } from "../lib/model/create.ts";
-import { initHrm } from "../lib/model/state.ts";
 import { checkFits } from "../lib/train/fit.ts";
-import { type StepHyper, Trainer } from "../lib/train/step.ts";
-import type { Gpu } from "../lib/gpu/device.ts";
 import { sectionCall, sync, writeSection } from "./_gpu_common.ts";
+import { benchStep } from "./_step.ts";
 
 /** Parameters of the section. */
 export interface StepParams {
@@ -32,8 +29,8 @@ export interface StepParams {
   S: number;
   /** Vocabulary of the task (Sudoku 11, Maze 6). */
   V: number;
-  /** Config overrides (key=value), e.g. a tiny model for the software check. */
-  overrides: string[];
+  /** Architecture overrides, e.g. a tiny model for the software check. */
+  overrides: Partial<HrmArch>;
   /** Seconds of timed steps (after the first). */
   seconds: number;
   /** At most this many timed (or profiled) steps. */
@@ -41,15 +38,6 @@ export interface StepParams {
   /** Profile instead of timing (needs HRM_GPU_PROFILE=1 in the environment). */
   profile: boolean;
 }
-
-const HYPER: StepHyper = {
-  lr: 1e-4,
-  puzzle_emb_lr: 1e-4,
-  weight_decay: 0.1,
-  puzzle_emb_weight_decay: 0.1,
-  beta1: 0.9,
-  beta2: 0.95,
-};
 
 /** The largest batch <= `want` whose tensors fit the adapter's per-buffer limits. */
 function fittingBatch(gpu: Gpu, arch: HrmArch, want: number): number {
@@ -73,27 +61,23 @@ function fittingBatch(gpu: Gpu, arch: HrmArch, want: number): number {
 
 const { params: p, out } = sectionCall<StepParams>();
 const gpu = await requestGpu();
-const cfg = await loadConfig({ preset: p.preset, overrides: p.overrides });
-const arch = archFromConfig(cfg.arch, { vocab_size: p.V, seq_len: p.S, num_puzzle_identifiers: 1 });
+const arch = {
+  ...archFromConfig(getPreset(p.preset).arch, {
+    vocab_size: p.V,
+    seq_len: p.S,
+    num_puzzle_identifiers: 1,
+  }),
+  ...p.overrides,
+};
 const notes: string[] = [];
 const B = fittingBatch(gpu, arch, p.batch);
 if (B === 0) throw new Error(`${p.preset}: no batch fits this adapter's buffer limits`);
 if (B < p.batch) {
   notes.push(`${p.preset}: batch ${B} instead of ${p.batch} (the adapter's buffer limits)`);
 }
-const model = createModel(gpu, arch);
-initHrm(model, 0);
-const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0, {
-  emaRate: cfg.ema ? cfg.ema_rate : undefined,
-  freezeWeights: cfg.freeze_weights,
-});
-// Tokens 1..V-1 in a fixed pattern; labels = inputs (the loss sees every position).
-const tokens = Int32Array.from({ length: B * p.S }, (_, i) => 1 + (i * 7 + (i >> 5)) % (p.V - 1));
-const ids = new Int32Array(B);
-const step = () => {
-  trainer.setBatch(tokens, tokens, ids);
-  trainer.trainStep(HYPER);
-};
+const bench = benchStep(gpu, p.preset, p.overrides, B, { S: p.S, V: p.V });
+const trainer = bench.trainer;
+const step = () => bench.run();
 const base = gpu.pool.stats().inUseBytes;
 gpu.pool.resetPeak();
 let t0 = performance.now();
@@ -178,6 +162,5 @@ if (!p.profile) {
     );
   }
 }
-trainer.release();
-model.release();
+bench.release();
 await writeSection(out, { rows: [row], notes });

@@ -79,7 +79,10 @@ export class MatmulTimer {
     return performance.now() - t0;
   }
 
-  /** Dispatches per submit so one measurement lasts about `targetMs` (runs once; compiles). */
+  /**
+   * Dispatches per submit so one measurement lasts about `targetMs`: a first run compiles, a
+   * second of 4 dispatches sizes (one dispatch can hide in the readback's noise).
+   */
   async sizeRun(
     kind: MatmulKind,
     x: Tensor,
@@ -87,7 +90,8 @@ export class MatmulTimer {
     y: Tensor,
     targetMs: number,
   ): Promise<number> {
-    const ms = Math.max(0.05, (await this.wall(kind, x, W, y, 1)) - this.overheadMs);
+    await this.wall(kind, x, W, y, 1);
+    const ms = Math.max(0.05, ((await this.wall(kind, x, W, y, 4)) - this.overheadMs) / 4);
     return Math.max(1, Math.min(64, Math.round(targetMs / ms)));
   }
 

@@ -1,7 +1,7 @@
 /**
  * Runs every benchmark in bench/ (each `bench/<area>.ts` except this file), one at a time as a
  * subprocess so one area's GPU state or memory cannot skew the next. Each area prints its own
- * table and writes `bench/results/<area>.json`, by convention
+ * table and writes `bench/results/<area>.json` (or `<area>_<adapter>.json`), by convention
  * `{ "date": ISO-8601, "deno": version, ..., "rows": [{ ... }] }`; this file then prints a summary.
  *
  * Run: `deno task bench` for all areas, or `deno task bench <area> ...` for some (e.g. `arc`).
@@ -34,29 +34,50 @@ interface Outcome {
   code: number;
   seconds: number;
   rows: number | undefined;
+  file: string | undefined;
 }
 
 const outcomes: Outcome[] = [];
 for (const area of wanted) {
   console.log(`\n=== bench/${area}.ts`);
-  const t0 = performance.now();
+  const t0 = performance.now(), started = Date.now();
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(here, `${area}.ts`)],
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
   }).output();
+  const written = await resultFile(area, started);
   outcomes.push({
     area,
     code,
     seconds: (performance.now() - t0) / 1000,
-    rows: await rowCount(area),
+    rows: written ? await rowCount(written) : undefined,
+    file: written,
   });
 }
 
-async function rowCount(area: string): Promise<number | undefined> {
+/** `results/<area>.json`, or the newest `results/<area>_*.json` written since `since` (gpu). */
+async function resultFile(area: string, since: number): Promise<string | undefined> {
+  const dir = join(here, "results");
+  let best: { name: string; mtime: number } | undefined;
   try {
-    const json = JSON.parse(await Deno.readTextFile(join(here, "results", `${area}.json`)));
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || !(e.name === `${area}.json` || e.name.startsWith(`${area}_`))) continue;
+      const mtime = (await Deno.stat(join(dir, e.name))).mtime?.getTime() ?? 0;
+      if (e.name === `${area}.json` || mtime >= since) {
+        if (!best || mtime > best.mtime) best = { name: e.name, mtime };
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return best && `bench/results/${best.name}`;
+}
+
+async function rowCount(file: string): Promise<number | undefined> {
+  try {
+    const json = JSON.parse(await Deno.readTextFile(join(dirname(here), file)));
     return Array.isArray(json?.rows) ? json.rows.length : undefined;
   } catch {
     return undefined;
@@ -68,7 +89,7 @@ console.log(`\n${"area".padEnd(width)}  status  seconds  rows  results`);
 for (const o of outcomes) {
   const status = o.code === 0 ? "ok" : `exit ${o.code}`;
   const rows = o.rows === undefined ? "-" : String(o.rows);
-  const file = o.rows === undefined ? "(none)" : `bench/results/${o.area}.json`;
+  const file = o.file ?? "(none)";
   console.log(
     `${o.area.padEnd(width)}  ${status.padEnd(6)}  ${o.seconds.toFixed(1).padStart(7)}  ${
       rows.padStart(4)

@@ -98,9 +98,12 @@ if [ "$SKIP_TESTS" = 0 ]; then
   for v in $VARIANTS; do
     [ "$(left)" -lt 300 ] && { say "tests HRM_MATMUL=$v skipped: time"; continue; }
     say "tests HRM_MATMUL=$v: ${TESTS[*]}"
+    log=$(mktemp)
     HRM_MATMUL=$v timeout 90 deno test -A --no-check "${CACHED[@]}" --parallel=false "${TESTS[@]}" \
-      >>"$OUT/tests.log" 2>&1
-    say "tests HRM_MATMUL=$v: exit $? ($(grep -E '^(ok|FAILED) \|' "$OUT/tests.log" | tail -1))"
+      >"$log" 2>&1
+    rc=$?
+    { echo "=== HRM_MATMUL=$v: exit $rc"; cat "$log"; } >>"$OUT/tests.log"
+    say "tests HRM_MATMUL=$v: exit $rc$([ $rc = 124 ] && echo ' (timed out)') $(grep -E '^(ok|FAILED) \|' "$log" | tail -1)"
   done
 fi
 
