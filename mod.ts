@@ -86,6 +86,8 @@ export { initHrm, loadStateDict, stateDict } from "./lib/model/state.ts";
 export { Trainer } from "./lib/train/step.ts";
 export { type TrainOptions, type TrainResult, trainRun } from "./lib/train/loop.ts";
 export { learningRate } from "./lib/train/schedule.ts";
+export { openWorld, SingleWorld, type World } from "./lib/dist/world.ts";
+export { selectGpu } from "./lib/dist/gpu_select.ts";
 export {
   type EvalOptions,
   type EvalResult,

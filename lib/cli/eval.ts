@@ -14,6 +14,9 @@ import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
 import { evaluate } from "../eval/evaluate.ts";
+import { openWorld, rankName } from "../dist/world.ts";
+import { selectGpu } from "../dist/gpu_select.ts";
+import { broadcastModel } from "../train/distributed.ts";
 import { evaluateAdaptive } from "../eval/adaptive.ts";
 import { writePredictions } from "../eval/predictions.ts";
 import { arcMetrics, arcVote, submissionJson } from "../eval/arc_vote.ts";
@@ -127,22 +130,34 @@ export const evalCommand: Command = {
     const vote = Boolean(f["arc-vote"] || f.submission);
     const variants = vote ? await readArcVariants(config.data_path) : undefined;
     const maze = inferTask(test.meta.vocab_size, test.meta.seq_len, test.arrays.labels) === "maze";
+    // Under mpirun each rank evaluates its rows of every batch; rank 0 reports and writes.
+    const world = openWorld();
+    const root = world.rank === 0;
+    const choice = world.distributed ? selectGpu(world) : undefined;
     const gpu = await requestGpu();
+    if (choice) {
+      console.error(
+        `hrm: ${rankName(world)}: ${gpu.adapter.info.description || "adapter"}; ${choice.note}`,
+      );
+    }
     const batchSize = (f["batch-size"] as number | undefined) ?? config.global_batch_size;
     const model = await buildModel(
       gpu,
       config,
       test.meta,
-      checkpoint,
-      batchSize,
+      root ? checkpoint : undefined,
+      batchSize / world.size,
       f["batch-size"] === undefined ? "global_batch_size" : "--batch-size",
     );
+    await broadcastModel(world, model);
     const src = samplerSource(test);
     const total = Math.min(src.inputs.length / test.meta.seq_len, (f.limit as number) ?? Infinity);
-    const bar = new ProgressBar({
-      max: total,
-      fmt: (p) => `eval ${p.progressBar} ${p.value}/${p.max} [${p.styledTime}]`,
-    });
+    const bar = root
+      ? new ProgressBar({
+        max: total,
+        fmt: (p) => `eval ${p.progressBar} ${p.value}/${p.max} [${p.styledTime}]`,
+      })
+      : undefined;
     try {
       const r = await evaluate(model, src, {
         batchSize,
@@ -153,10 +168,11 @@ export const evalCommand: Command = {
         traceLimit: f.trace ? f["trace-limit"] as number : 0,
         traceStates: f["trace-states"] as boolean,
         onProgress: (done) => {
-          bar.value = done;
+          if (bar) bar.value = done;
         },
+        world,
       });
-      await bar.stop();
+      await bar?.stop();
       const metrics: Record<string, number> = {};
       for (const [k, v] of Object.entries(r.metrics)) {
         metrics[k] = v;
@@ -164,7 +180,8 @@ export const evalCommand: Command = {
           Object.assign(metrics, mazeMetrics(r.predictions, Math.sqrt(test.meta.seq_len)));
         }
       }
-      if (f.act) {
+      if (f.act && root) {
+        // Not split across ranks: rank 0 alone runs the adaptive pass.
         const actBar = new ProgressBar({
           max: total,
           fmt: (p) => `eval --act ${p.progressBar} ${p.value}/${p.max} [${p.styledTime}]`,
@@ -182,6 +199,7 @@ export const evalCommand: Command = {
         metrics.act_exact_accuracy = a.exact_accuracy;
         metrics.act_mean_segments = a.mean_segments;
       }
+      if (!root) return;
       const voted = variants && r.predictions ? arcVote(r.predictions, variants) : undefined;
       if (voted) Object.assign(metrics, arcMetrics(voted));
       if (f.json) console.log(JSON.stringify(metrics));

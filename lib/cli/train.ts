@@ -29,7 +29,10 @@ export const train: Command = {
     "Each metrics.jsonl train row sums the --log-every steps since the previous one (losses\n" +
     "per example, accuracies weighted by the examples counted); --log-every 1 logs every step.\n" +
     "eval_save_outputs=[preds,q_halt_logits] saves those outputs at every evaluation as\n" +
-    "RUN_DIR/step_N_all_preds.safetensors.\n\nPresets (--preset NAME):\n" +
+    "RUN_DIR/step_N_all_preds.safetensors.\n" +
+    "Started by Open MPI's mpirun (e.g. `mpirun -np 8 hrm train ...`), trains data-parallel:\n" +
+    "global_batch_size split across ranks, one GPU per rank (README: Multi-GPU training).\n\n" +
+    "Presets (--preset NAME):\n" +
     presetNames().map((n) => `  ${n.padEnd(22)} ${PRESETS[n].summary}`).join("\n"),
   overrides: true,
   flags: [

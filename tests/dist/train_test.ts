@@ -130,7 +130,8 @@ async function assertSameRun(
 }
 
 Deno.test({
-  name: "mpirun -np 2: halting and SignSGD on duplicate puzzle ids equal one rank; 2→1 resume",
+  name: "mpirun -np 2: halting and SignSGD on duplicate puzzle ids equal one rank; " +
+    "hrm eval split; 2→1 resume",
   ignore: why !== undefined || !gpu,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -177,6 +178,34 @@ Deno.test({
       const pa = await readSafetensors(`${dir}/one/step_${step}_all_preds.safetensors`);
       const pb = await readSafetensors(`${dir}/two/step_${step}_all_preds.safetensors`);
       assertEquals([...pb.tensors.get("preds")!.data], [...pa.tensors.get("preds")!.data]);
+    }
+    // hrm eval split across 2 ranks: the metrics and the saved predictions of one process.
+    const ckpt = `${dir}/two/${
+      JSON.parse(await Deno.readTextFile(`${dir}/two/latest.json`)).checkpoint
+    }`;
+    const evalArgs = (
+      preds: string,
+    ) => [cli, "eval", "--checkpoint", ckpt, "--json", "--save-preds", preds];
+    const e1 = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...evalArgs(`${dir}/e1.safetensors`)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(e1.code, 0, new TextDecoder().decode(e1.stderr));
+    const e2 = await mpirun(2, evalArgs(`${dir}/e2.safetensors`));
+    assertEquals(e2.code, 0, e2.stderr);
+    const m1 = JSON.parse(new TextDecoder().decode(e1.stdout).trim());
+    const m2Lines = e2.stdout.trim().split("\n");
+    assertEquals(m2Lines.length, 1, "rank 0 alone prints");
+    const m2 = JSON.parse(m2Lines[0]);
+    assertEquals(Object.keys(m2), Object.keys(m1));
+    for (const k of Object.keys(m1)) {
+      assert(Math.abs(m2[k] - m1[k]) <= 1e-5 * Math.max(1, Math.abs(m1[k])), k);
+    }
+    const p1 = (await readSafetensors(`${dir}/e1.safetensors`)).tensors;
+    const p2 = (await readSafetensors(`${dir}/e2.safetensors`)).tensors;
+    for (const k of ["inputs", "labels", "puzzle_identifiers", "preds", "steps"]) {
+      assertEquals([...p2.get(k)!.data], [...p1.get(k)!.data], k);
     }
     // Stopped after 3 steps on 2 ranks, resumed on 1: the same run, with a note.
     const part = await train(`${dir}/mixed`, "--log-every", "2", "--max-steps", "3");
