@@ -19,7 +19,7 @@
 import type { Gpu } from "../gpu/device.ts";
 import { type Encoder, writeTensor } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { add, addRows, addScaled, fill, scale } from "../ops/elementwise.ts";
+import { addRows, addScaled, fill, scale } from "../ops/elementwise.ts";
 import { embeddingBackward, embeddingForward } from "../ops/embedding.ts";
 import { linearBackward, linearForward, matmul } from "../ops/matmul.ts";
 import { type RopeTables, ropeTables } from "../ops/rope.ts";
@@ -241,9 +241,7 @@ export abstract class ReasoningModel {
     calls.forEach((call, i) => {
       const save = i >= firstGrad;
       if (call === "L") {
-        const inj = add(enc, z_H, x);
-        const r = levelForward(enc, Lw, z_L, inj, c, save);
-        inj.release();
+        const r = levelForward(enc, Lw, z_L, [z_H, x], c, save);
         // A saved call's output is the next saved call's state: innerBackward releases it.
         if (!(save && Ls.length > 0)) z_L.release();
         if (r.saved) Ls.push(r.saved);

@@ -6,13 +6,14 @@
  *   h2 = rms(h1 + down_proj(silu(gate) * up)),  [gate | up] = gate_up_proj(h1)
  *
  * `blockForward` keeps what `blockBackward` needs when asked to; without it every intermediate is
- * released as soon as it is used (the no-grad cycles of HRM's 1-step gradient).
+ * released as soon as it is used (the no-grad cycles of HRM's 1-step gradient). Each residual add
+ * runs inside the norm after it (`rmsnormForward`'s residual), and each residual gradient sum
+ * inside the matmul that produces the other summand (`linearBackward`'s dxInto).
  *
  * @module
  */
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { add } from "../ops/elementwise.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
@@ -111,10 +112,8 @@ export function blockForward(
   const gu = linearForward(enc, rows(h1, c.D), w.gate_up);
   const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down);
-  const r2 = add(enc, h1, m);
+  const { y: h2, rstd: rstd2 } = rmsnormForward(enc, h1, c.eps, { residual: m });
   m.release();
-  const { y: h2, rstd: rstd2 } = rmsnormForward(enc, r2, c.eps);
-  r2.release();
   if (save) return { y: h2, saved: { h0, mix: mix!, h1, gu, act, h2, rstd2 } };
   for (const t of [h1, gu, act, rstd2]) t.release();
   return { y: h2 };
@@ -133,10 +132,8 @@ function attentionLayerForward(
   if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
   const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!);
-  const r1 = add(enc, h0, o);
+  const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
-  const { y: h1, rstd: rstd1 } = rmsnormForward(enc, r1, c.eps);
-  r1.release();
   if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
   for (const t of [qkv, attn, lse, rstd1]) t.release();
   return { h1 };
@@ -167,17 +164,16 @@ function attentionLayerBackward(
   );
   dattn.release();
   if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
-  const dh0 = linearBackward(
+  // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
+  const dx = linearBackward(
     enc,
     dqkv.reshape([N, 3 * c.NH * c.HD]),
     rows(h0, c.D),
     w.qkv!,
     dw.qkv!,
+    { dxInto: dr1 },
   )!;
   dqkv.release();
-  const dx = add(enc, dh0, dr1);
-  dh0.release();
-  dr1.release();
   for (const t of [s.qkv, s.attn, s.lse, s.rstd1]) t.release();
   return dx;
 }
@@ -198,11 +194,11 @@ export function blockBackward(
   const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down)!;
   const dgu = swigluBackward(enc, dact, s.gu);
   dact.release();
-  const dh1 = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up)!;
+  // d(h1) = residual gradient dr2 + gate_up_proj's, summed by the matmul into dr2.
+  const dh1Total = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up, {
+    dxInto: dr2,
+  })!;
   dgu.release();
-  const dh1Total = add(enc, dh1, dr2);
-  dh1.release();
-  dr2.release();
   const dx = "mlp_t" in s.mix
     ? seqMlpBackward(enc, w.mlp_t!, dw.mlp_t!, dh1Total, s.mix.mlp_t)
     : attentionLayerBackward(enc, w, dw, dh1Total, s.h0, s.h1, s.mix.attention, c);

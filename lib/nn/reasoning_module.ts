@@ -6,7 +6,7 @@
  */
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { add } from "../ops/elementwise.ts";
+import { add, add3 } from "../ops/elementwise.ts";
 import {
   blockBackward,
   type BlockContext,
@@ -25,17 +25,21 @@ export interface LevelSaved {
 
 /**
  * `levelForward(z, injection)` = blocks(z + injection). Returns the new state (a new tensor; the
- * caller still owns `z` and `injection`) and, with `save`, the activations for backward.
+ * caller still owns `z` and `injection`) and, with `save`, the activations for backward. An
+ * injection of two tensors `[u, x]` is summed in the same pass as `z + (u + x)` (HRM's L input
+ * z_L + (z_H + x), in the reference's order).
  */
 export function levelForward(
   enc: Encoder,
   layers: readonly BlockWeights[],
   z: Tensor,
-  injection: Tensor,
+  injection: Tensor | readonly [Tensor, Tensor],
   c: BlockContext,
   save: boolean,
 ): { z: Tensor; saved?: LevelSaved } {
-  const input = add(enc, z, injection);
+  const input = "length" in injection
+    ? add3(enc, z, injection[0], injection[1])
+    : add(enc, z, injection);
   let h = input;
   const blocks: BlockSaved[] = [];
   for (const w of layers) {

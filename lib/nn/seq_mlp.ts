@@ -13,7 +13,6 @@
  */
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { add, addScaled } from "../ops/elementwise.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
@@ -59,10 +58,8 @@ export function seqMlpForward(
   const gu = linearForward(enc, rows, w.gate_up);
   const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down);
-  const r = add(enc, rows, m);
+  const { y, rstd } = rmsnormForward(enc, rows, eps, { residual: m });
   m.release();
-  const { y, rstd } = rmsnormForward(enc, r, eps);
-  r.release();
   const yT = y.reshape([B, D, T]);
   const h1 = transpose(enc, yT).reshape(h0.shape);
   if (save) return { h1, saved: { hT, gu, act, yT, rstd } };
@@ -88,10 +85,11 @@ export function seqMlpBackward(
   const dact = linearBackward(enc, dr, s.act, w.down, dw.down)!;
   const dgu = swigluBackward(enc, dact, s.gu);
   dact.release();
-  const dhT = linearBackward(enc, dgu, s.hT.reshape([B * D, T]), w.gate_up, dw.gate_up)!;
+  // d(hT) = residual gradient dr + gate_up_t's, summed by the matmul into dr.
+  const dhT = linearBackward(enc, dgu, s.hT.reshape([B * D, T]), w.gate_up, dw.gate_up, {
+    dxInto: dr,
+  })!;
   dgu.release();
-  addScaled(enc, dhT, dr);
-  dr.release();
   const dh0 = transpose(enc, dhT.reshape([B, D, T])).reshape(dh1.shape);
   dhT.release();
   for (const t of [s.hT, s.gu, s.act, s.yT, s.rstd]) t.release();

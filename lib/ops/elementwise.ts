@@ -1,13 +1,15 @@
 /**
- * Elementwise ops: add, mul, scaled accumulate, scale, fill and row-broadcast add. Their
- * backward passes are themselves elementwise (d(a+b) = (dy, dy); d(s·a) = s·dy; d(a·b) = (dy·b,
- * dy·a)), so callers compose them; `mulBackward` spells out the one that needs two products.
+ * Elementwise ops: add (of two or three), mul, scaled accumulate, scale, fill and row-broadcast
+ * add. Their backward passes are themselves elementwise (d(a+b) = (dy, dy); d(s·a) = s·dy;
+ * d(a·b) = (dy·b, dy·a)), so callers compose them; `mulBackward` spells out the one that needs
+ * two products.
  *
  * @module
  */
 import addSrc from "../../kernels/elementwise.wgsl" with { type: "text" };
 import unarySrc from "../../kernels/elementwise_unary.wgsl" with { type: "text" };
 import fillSrc from "../../kernels/fill.wgsl" with { type: "text" };
+import add3Src from "../../kernels/elementwise_add3.wgsl" with { type: "text" };
 import { type Encoder, f32 } from "../gpu/encoder.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -20,6 +22,7 @@ const ADD_ROWS = k(addSrc, "elementwise", "add_rows");
 const ADD_SCALED = k(unarySrc, "elementwise_unary", "add_scaled");
 const SCALE = k(unarySrc, "elementwise_unary", "scale");
 const FILL = k(fillSrc, "fill", "fill");
+const ADD3 = k(add3Src, "elementwise_add3", "add3");
 
 function same(op: string, a: Tensor, b: Tensor): void {
   if (a.size !== b.size) {
@@ -45,6 +48,24 @@ function binary(enc: Encoder, kernel: typeof ADD, a: Tensor, b: Tensor, out?: Te
 /** `out = a + b` (same sizes). Allocates `out` from the pool when omitted. */
 export function add(enc: Encoder, a: Tensor, b: Tensor, out?: Tensor): Tensor {
   return binary(enc, ADD, a, b, out);
+}
+
+/**
+ * `out = a + (b + c)` in one pass, summed in that order (HRM's L input z_L + (z_H + x), as the
+ * reference adds it). Allocates `out` from the pool when omitted.
+ */
+export function add3(enc: Encoder, a: Tensor, b: Tensor, c: Tensor, out?: Tensor): Tensor {
+  same("add3", a, b);
+  same("add3", a, c);
+  const y = out ?? Tensor.empty(enc.gpu, a.shape, "f32", "add3");
+  same("add3", a, y);
+  enc.dispatch({
+    kernel: ADD3,
+    bindings: [a, b, c, y],
+    params: [a.size],
+    workgroups: grid1d(enc.gpu, a.size, WG),
+  });
+  return y;
 }
 
 /** `out = a * b` elementwise. */

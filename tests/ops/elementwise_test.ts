@@ -1,9 +1,29 @@
 // Elementwise ops against plain TypeScript, on sizes that are not multiples of the workgroup.
-import { add, addRows, addScaled, fill, mul, scale } from "../../lib/ops/elementwise.ts";
+import { add, add3, addRows, addScaled, fill, mul, scale } from "../../lib/ops/elementwise.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
 import { assertClose, gpuTest, randomArray } from "../_helpers.ts";
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
+
+gpuTest(
+  "add3: a + (b + c) in that order, bit for bit (the reference's z_L + (z_H + x))",
+  async (gpu) => {
+    const n = 4097;
+    const [a, b, c] = [1, 2, 3].map((s) => randomArray(s, n, -100, 100));
+    const [ta, tb, tc] = [a, b, c].map((x) => upload(gpu, x, [n]));
+    const enc = new Encoder(gpu);
+    const y = add3(enc, ta, tb, tc);
+    enc.submit();
+    const [gy] = await readTensors(gpu, [y]);
+    const f = Math.fround;
+    const want = Float32Array.from(a, (x, i) => f(x + f(b[i] + c[i])));
+    const other = Float32Array.from(a, (x, i) => f(f(x + b[i]) + c[i]));
+    assertEquals(Array.from(gy), Array.from(want));
+    // The test can tell the orders apart: on this data they differ somewhere.
+    assert(want.some((v, i) => v !== other[i]), "orders agree everywhere; pick other data");
+    for (const t of [ta, tb, tc, y]) t.release();
+  },
+);
 
 gpuTest("elementwise: add, mul, scale, addScaled, addRows, fill on ragged sizes", async (gpu) => {
   for (const n of [1, 255, 257, 1000]) {
