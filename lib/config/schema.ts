@@ -118,6 +118,12 @@ export interface HrmConfig {
   data_path: string;
   /** Examples per optimizer step, over all devices. */
   global_batch_size: number;
+  /**
+   * Rows per forward/backward pass: the batch runs in micro-batches whose gradients add up
+   * before one optimizer step. null: the whole batch when it fits the adapter's buffers, else
+   * the largest micro-batch that does (hrm's key; the reference has none).
+   */
+  micro_batch_size: number | null;
   /** Passes over the training set (each puzzle group counts once per epoch). */
   epochs: number;
   /** Epochs between evaluations; must divide epochs; null evaluates only at the end. */
@@ -306,6 +312,7 @@ const configObjectSchema = z.strictObject({
   data_paths: z.array(z.string()).optional(),
   data_paths_test: z.array(z.string()).optional(),
   global_batch_size: positiveInt.default(768),
+  micro_batch_size: positiveInt.nullable().default(null),
   epochs: positiveInt.default(100000),
   eval_interval: positiveInt.nullable().default(10000),
   checkpoint_every_eval: z.boolean().default(true),

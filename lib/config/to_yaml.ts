@@ -44,6 +44,11 @@ const FLOAT_KEYS = new Set([
  * ```
  */
 export function configToYaml(config: HrmConfig): string {
+  // hrm's own micro_batch_size is written only when set, so the file stays the reference's.
+  if (config.micro_batch_size === null) {
+    const { micro_batch_size: _, ...rest } = config;
+    config = rest as HrmConfig;
+  }
   const doc = new YAML.Document(isTrm(config.arch) ? trmLayout(config) : withoutTrmKeys(config), {
     sortMapEntries: true,
   });

@@ -59,6 +59,38 @@ export function formatBytes(n: number): string {
 }
 
 /**
+ * The largest number of rows, at most `batch`, whose every per-batch tensor fits one buffer of
+ * the adapter (0 when even one row, or a tensor independent of the batch, does not fit): the
+ * automatic micro-batch size.
+ *
+ * @param limits The device's limits.
+ * @param arch The architecture with the dataset sizes.
+ * @param dims Its derived shapes.
+ * @param batch The batch wanted.
+ */
+export function largestFittingBatch(
+  limits: BufferLimits,
+  arch: HrmArch,
+  dims: HrmDims,
+  batch: number,
+): number {
+  const limit = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const sized = bigTensors(arch, dims, batch).map((t) => ({
+    ...t,
+    bytes: t.shape.reduce((a, b) => a * b, 1) * 4,
+  }));
+  if (sized.some((t) => !t.perBatch && t.bytes > limit)) return 0;
+  const fits = (b: number) => sized.every((t) => !t.perBatch || t.bytes / batch * b <= limit);
+  let lo = 0, hi = batch;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
  * Refuses a model and batch whose largest tensor exceeds the adapter's per-buffer limits.
  *
  * @param limits The device's limits.
@@ -91,15 +123,7 @@ export function checkFits(
         `puzzle identifiers, or arch.puzzle_emb_ndim=0`,
     );
   }
-  // The largest batch whose every tensor fits.
-  const fits = (b: number) => sized.every((t) => !t.perBatch || t.bytes / batch * b <= limit);
-  let lo = 0, hi = batch;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  const fit = lo;
+  const fit = largestFittingBatch(limits, arch, dims, batch);
   throw new HrmError(
     undefined,
     `${head} at ${flag} ${batch}: ${

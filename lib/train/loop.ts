@@ -34,7 +34,7 @@ import { checkSaveOutputs, writePredictions } from "../eval/predictions.ts";
 import { loadResumeState, readPosition, saveCheckpoint } from "./checkpoint.ts";
 import type { SamplerSource } from "./sampler.ts";
 import { checkPlan, plannedSteps, type PlanPosition, runEvents, runPlan } from "./plan.ts";
-import { checkFits } from "./fit.ts";
+import { type BufferLimits, checkFits, largestFittingBatch } from "./fit.ts";
 import { learningRate } from "./schedule.ts";
 import { Trainer } from "./step.ts";
 import { SingleWorld, type World } from "../dist/world.ts";
@@ -146,6 +146,40 @@ export async function buildModel(
 }
 
 /**
+ * Rows per forward/backward pass for `rows` rows a step (global_batch_size over the ranks):
+ * `micro_batch_size` when set (at most `rows`), else all of them when their tensors fit the
+ * adapter's buffers, else the largest micro-batch that fits (automatic). `note` says how the
+ * rows are split, when they are; `flag` names the key that sets the size, for fit errors.
+ */
+export function microBatch(
+  limits: BufferLimits,
+  cfg: HrmConfig,
+  meta: Parameters<typeof archFromConfig>[1],
+  rows = cfg.global_batch_size,
+): { rows: number; flag: string; note?: string } {
+  const split = (n: number, how: string) =>
+    `micro-batches: ${Math.ceil(rows / n)} of up to ${n} rows per step of ${rows} (${how}); ` +
+    `gradients add up before each optimizer step`;
+  if (cfg.micro_batch_size !== null) {
+    const n = Math.min(cfg.micro_batch_size, rows);
+    return {
+      rows: n,
+      flag: "micro_batch_size",
+      note: n < rows ? split(n, "micro_batch_size") : undefined,
+    };
+  }
+  const arch = archFromConfig(cfg.arch, meta);
+  const fit = largestFittingBatch(limits, arch, hrmDims(arch), rows);
+  // Nothing fits: all rows go to checkFits, which names the tensor and the fix.
+  if (fit >= rows || fit === 0) return { rows, flag: "global_batch_size" };
+  return {
+    rows: fit,
+    flag: "micro_batch_size",
+    note: split(fit, "automatic: the adapter's largest buffer holds the activations of that many"),
+  };
+}
+
+/**
  * Trains as configured: the iterations, steps and evaluations of {@linkcode runEvents}.
  *
  * @throws {HrmError} on bad data, config/dataset/checkpoint mismatch, or a non-finite loss.
@@ -180,17 +214,21 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
   if (opts.resume && !pos) throw new HrmError(opts.out, "rank 0 found nothing to resume");
   const init = pos ? join(opts.out, pos.checkpoint) : opts.init;
   const B = cfg.global_batch_size;
+  const micro = microBatch(gpu.limits, cfg, train.meta, B / world.size);
+  if (micro.note && root) opts.onNote?.(micro.note);
   const model = await buildModel(
     gpu,
     cfg,
     train.meta,
     root ? init : undefined,
-    B / world.size,
+    micro.rows,
+    micro.flag,
   );
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed, {
     emaRate: cfg.ema ? cfg.ema_rate : undefined,
     freezeWeights: cfg.freeze_weights,
     shard: { rank: world.rank, size: world.size },
+    microBatchSize: micro.rows,
   });
   try {
     await broadcastModel(world, model);

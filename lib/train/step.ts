@@ -60,6 +60,13 @@ export interface TrainerOptions {
   freezeWeights?: boolean;
   /** This rank's share of every global batch (data-parallel); default: the whole batch. */
   shard?: Shard;
+  /**
+   * Rows per forward/backward pass (`micro_batch_size`): this rank's rows are cut into
+   * micro-batches of this many whose gradients add up before the one optimizer step. ACT rows
+   * are independent, so the step equals the unsplit one up to float summation order. Default:
+   * all of the rank's rows at once.
+   */
+  microBatchSize?: number;
 }
 
 /** A rank's share of every global batch: rows `[rank·B/size, (rank+1)·B/size)`. */
@@ -84,6 +91,8 @@ export class Trainer {
   readonly batchSize: number;
   /** global_batch_size: rows per step over all ranks. */
   readonly globalBatchSize: number;
+  /** Rows per forward/backward pass (this rank's rows unless split into micro-batches). */
+  readonly microBatchSize: number;
   /** This rank's rows of the global batch. */
   readonly shard: Shard;
   /**
@@ -144,6 +153,11 @@ export class Trainer {
     this.globalBatchSize = batchSize;
     batchSize /= this.shard.size;
     this.batchSize = batchSize;
+    const mb = opts.microBatchSize ?? batchSize;
+    if (!(Number.isInteger(mb) && mb >= 1)) {
+      throw new RangeError(`Trainer: micro_batch_size must be a positive integer, got ${mb}`);
+    }
+    this.microBatchSize = Math.min(mb, batchSize);
     this.#lossType = lossType;
     this.#seed = seed;
     const layout = { specs: [...model.params.specs], size: model.params.flat.size };
@@ -289,11 +303,37 @@ export class Trainer {
     return enc;
   }
 
-  /** Encodes the segment, the halting decision, the losses and backward into `grads`. */
+  /**
+   * Encodes the segment, the halting decision, the losses and backward into `grads`: on all of
+   * this rank's rows at once, or micro-batch by micro-batch (each one's rows copied out of the
+   * carry, run, and copied back; gradients accumulate, the loss scale stays 1/global batch).
+   */
   #forwardBackward(enc: Encoder): BackwardOut {
-    const model = this.model, B = this.batchSize, arch = model.arch;
-    const c = this.carry;
-    actBegin(enc, model, c, this.incoming);
+    const B = this.batchSize, mb = this.microBatchSize;
+    if (mb >= B) return { dpuz: this.#rows(enc, this.carry, this.incoming, this.#minSteps) };
+    let dpuz: Tensor | undefined;
+    for (let b0 = 0; b0 < B; b0 += mb) {
+      const n = Math.min(mb, B - b0);
+      const part = carryRows(enc, this.model, this.carry, this.incoming, this.#minSteps, b0, n);
+      const d = this.#rows(enc, part.carry, part.incoming, part.minSteps);
+      if (d) {
+        // The rows' puzzle-embedding gradients, for one SignSGD step on the whole batch's sum.
+        dpuz ??= Tensor.empty(this.model.gpu, [B, d.shape[1]], "f32", "d_puzzle_emb");
+        enc.copy(d, rowsView(dpuz, b0, n));
+        d.release();
+      }
+      part.writeBack(enc);
+    }
+    return { dpuz };
+  }
+
+  /**
+   * One segment with gradient on the rows of carry `c` (this rank's, or a micro-batch): returns
+   * the gradient of the rows' puzzle-embedding slots, when the model has a puzzle embedding.
+   */
+  #rows(enc: Encoder, c: ActCarry, incoming: BatchTensors, minSteps: Tensor): Tensor | undefined {
+    const model = this.model, B = c.halted.size, arch = model.arch;
+    actBegin(enc, model, c, incoming);
     const x = model.inputEmbeddings(enc, c.data);
     const { out, saved } = model.inner(enc, c.inner, x, c.data, true);
     const noActContinue = model.spec.noActContinue;
@@ -302,7 +342,7 @@ export class Trainer {
       c,
       out.q_halt_logits,
       out.q_continue_logits,
-      this.#minSteps,
+      minSteps,
       arch.halt_max_steps,
       true,
       noActContinue,
@@ -359,7 +399,7 @@ export class Trainer {
     }
     if (qc) qc.loss.release();
     target?.release();
-    return { dpuz };
+    return dpuz;
   }
 
   /** Encodes AdamATan2 over the weights, SignSGD over the puzzle rows `ids`, and the EMA. */
@@ -394,4 +434,64 @@ export class Trainer {
     this.#gathered?.dpuz.release();
     this.#gathered?.ids.release();
   }
+}
+
+/** Rows `b0..b0+n` of a tensor whose first dimension is the batch (a view, no copy). */
+function rowsView(t: Tensor, b0: number, n: number): Tensor {
+  const row = t.size / t.shape[0];
+  return Tensor.view(t, b0 * row, [n, ...t.shape.slice(1)]);
+}
+
+/**
+ * A micro-batch: copies of rows `b0..b0+n` of the carry, the incoming batch and the exploration
+ * draws (copies, not views: kernels bind whole tensors at aligned offsets), and `writeBack`,
+ * which copies the carry rows back and returns the copies to the pool.
+ */
+function carryRows(
+  enc: Encoder,
+  model: ReasoningModel,
+  c: ActCarry,
+  incoming: BatchTensors,
+  minSteps: Tensor,
+  b0: number,
+  n: number,
+): { carry: ActCarry; incoming: BatchTensors; minSteps: Tensor; writeBack(enc: Encoder): void } {
+  const take = (t: Tensor) => {
+    const part = Tensor.empty(model.gpu, [n, ...t.shape.slice(1)], t.dtype, `${t.label}.micro`);
+    enc.copy(rowsView(t, b0, n), part);
+    return part;
+  };
+  const batch = (b: BatchTensors): BatchTensors => ({
+    inputs: take(b.inputs),
+    labels: take(b.labels),
+    puzzle_identifiers: take(b.puzzle_identifiers),
+  });
+  const carry: ActCarry = {
+    inner: { z_H: take(c.inner.z_H), z_L: take(c.inner.z_L) },
+    steps: take(c.steps),
+    halted: take(c.halted),
+    is_last: take(c.is_last),
+    data: batch(c.data),
+  };
+  const part = { carry, incoming: batch(incoming), minSteps: take(minSteps) };
+  return {
+    ...part,
+    writeBack(enc: Encoder) {
+      const pairs: [Tensor, Tensor][] = [
+        [carry.inner.z_H, c.inner.z_H],
+        [carry.inner.z_L, c.inner.z_L],
+        [carry.steps, c.steps],
+        [carry.halted, c.halted],
+        [carry.is_last, c.is_last],
+        [carry.data.inputs, c.data.inputs],
+        [carry.data.labels, c.data.labels],
+        [carry.data.puzzle_identifiers, c.data.puzzle_identifiers],
+      ];
+      for (const [from, to] of pairs) enc.copy(from, rowsView(to, b0, n));
+      // Back to the pool at once: recorded work runs in order, so the next micro-batch may reuse
+      // them (nothing writes them from the queue).
+      for (const [from] of pairs) from.release();
+      for (const t of [part.minSteps, ...Object.values(part.incoming)]) t.release();
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // The GPU HRM (createModel, Trainer) against the float64 reference tests/ref/hrm.ts on small
 // random configurations the golden fixture does not cover: puzzle embeddings of D and D+8 (a
 // zero-padded second slot) with duplicate ids and SignSGD, learned and no positions, softmax CE,
-// H/L cycles 1/1, 1/3, 3/1, exploration, and several consecutive training steps with halting and
-// refill. The comparisons themselves are tests/model/_gpu_vs_ref.ts.
+// H/L cycles 1/1, 1/3, 3/1, exploration, several consecutive training steps with halting and
+// refill, and micro-batches. The comparisons themselves are tests/model/_gpu_vs_ref.ts.
 import type { HrmArch } from "../../lib/model/dims.ts";
 import { type Case, registerGpuVsRef } from "./_gpu_vs_ref.ts";
 
@@ -79,6 +79,14 @@ const CASES: Case[] = [
 // 1e-3 whose angle is off by ≤ 5e-4 where the gradient history is small), puzzle table 5.6e-8
 // absolute (f32 rounding of W·(1 − lr·wd)). Bounds are 4–5x those; a wrong optimizer step would
 // be ≥ lr·0.1.
+// Micro-batches (gradients accumulated over row chunks before one optimizer step) must give the
+// float64 reference's whole-batch step within the same tolerances: uneven chunks, SignSGD on
+// duplicate ids whose rows fall in different chunks, halting and refill per chunk.
+CASES.push(
+  { ...CASES[0], name: `${CASES[0].name}, micro-batches of 2 (2+2+1)`, micro: 2 },
+  { ...CASES[2], name: `${CASES[2].name}, micro-batches of 4 (4+2)`, micro: 4 },
+);
+
 registerGpuVsRef("hrm", CASES, {
   fwd: 3e-5,
   z: 1e-4,

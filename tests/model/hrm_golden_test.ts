@@ -127,53 +127,66 @@ gpuTest("golden hrm-a: eval trace per segment (logits, q, z_H, z_L) within 1e-4"
   model.release();
 });
 
-gpuTest(
-  "golden hrm-a: one training step (losses, all grads, all updated params) within 1e-3",
-  async (gpu) => {
-    const step = await readSafetensors(`${DIR}train_step.safetensors`);
-    const inUse0 = gpu.pool.stats().inUseBuffers;
-    const model = loadModel(gpu);
-    const before = toFloat32Flat();
-    const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
-    trainer.setBatch(
-      get(batch.tensors, "inputs").data as Int32Array,
-      get(batch.tensors, "labels").data as Int32Array,
-      get(batch.tensors, "puzzle_identifiers").data as Int32Array,
-    );
-    trainer.trainStep({
-      lr: config.lr_used_for_fixture,
-      puzzle_emb_lr: config.puzzle_emb_lr,
-      weight_decay: config.weight_decay,
-      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-      beta1: config.beta1,
-      beta2: config.beta2,
-    });
-    const [metrics, grads, params, halted, steps] = await readTensors(gpu, [
-      trainer.metrics,
-      trainer.grads.flat,
-      model.params.flat,
-      trainer.carry.halted,
-      trainer.carry.steps,
-    ]);
-    const scalar = (k: string) => toFloat32(get(step.tensors, k))[0];
-    assertRel([metrics[5]], [scalar("lm_loss")], 1e-5, "lm_loss");
-    assertRel([metrics[6]], [scalar("q_halt_loss")], 1e-4, "q_halt_loss");
-    assertRel([metrics[7]], [scalar("q_continue_loss")], 1e-4, "q_continue_loss");
-    assertEquals([...halted], [...(get(step.tensors, "halted").data as Int32Array)]);
-    assertEquals([...steps], [...(get(step.tensors, "steps").data as Int32Array)]);
-    for (const s of model.params.specs) {
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      const g = grads.subarray(s.offset, s.offset + n);
-      assertRel(g, toFloat32(get(step.tensors, `grad.${s.name}`)), 1e-3, `grad.${s.name}`);
-      const p = params.subarray(s.offset, s.offset + n);
-      const ref = toFloat32(get(step.tensors, `updated.${s.name}`));
-      assertRel(p, ref, 1e-3, `updated.${s.name}`);
-      // The update itself (≈ lr·π/4 per element) is far smaller than the weights: compare it too.
-      const w0 = before.get(s.name)!;
-      assertRel(p.map((x, i) => x - w0[i]), ref.map((x, i) => x - w0[i]), 1e-3, `delta.${s.name}`);
-    }
-    trainer.release();
-    model.release();
-    assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
-  },
-);
+// The whole batch at once, then micro-batches of 3 (3+1) and of 1: gradients accumulated over
+// row chunks before the one optimizer step give the same step up to float summation order.
+for (const micro of [undefined, 3, 1]) {
+  gpuTest(
+    `golden hrm-a: one training step (losses, all grads, all updated params) within 1e-3${
+      micro ? `, micro-batches of ${micro}` : ""
+    }`,
+    async (gpu) => {
+      const step = await readSafetensors(`${DIR}train_step.safetensors`);
+      const inUse0 = gpu.pool.stats().inUseBuffers;
+      const model = loadModel(gpu);
+      const before = toFloat32Flat();
+      const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0, {
+        microBatchSize: micro,
+      });
+      trainer.setBatch(
+        get(batch.tensors, "inputs").data as Int32Array,
+        get(batch.tensors, "labels").data as Int32Array,
+        get(batch.tensors, "puzzle_identifiers").data as Int32Array,
+      );
+      trainer.trainStep({
+        lr: config.lr_used_for_fixture,
+        puzzle_emb_lr: config.puzzle_emb_lr,
+        weight_decay: config.weight_decay,
+        puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+        beta1: config.beta1,
+        beta2: config.beta2,
+      });
+      const [metrics, grads, params, halted, steps] = await readTensors(gpu, [
+        trainer.metrics,
+        trainer.grads.flat,
+        model.params.flat,
+        trainer.carry.halted,
+        trainer.carry.steps,
+      ]);
+      const scalar = (k: string) => toFloat32(get(step.tensors, k))[0];
+      assertRel([metrics[5]], [scalar("lm_loss")], 1e-5, "lm_loss");
+      assertRel([metrics[6]], [scalar("q_halt_loss")], 1e-4, "q_halt_loss");
+      assertRel([metrics[7]], [scalar("q_continue_loss")], 1e-4, "q_continue_loss");
+      assertEquals([...halted], [...(get(step.tensors, "halted").data as Int32Array)]);
+      assertEquals([...steps], [...(get(step.tensors, "steps").data as Int32Array)]);
+      for (const s of model.params.specs) {
+        const n = s.shape.reduce((a, b) => a * b, 1);
+        const g = grads.subarray(s.offset, s.offset + n);
+        assertRel(g, toFloat32(get(step.tensors, `grad.${s.name}`)), 1e-3, `grad.${s.name}`);
+        const p = params.subarray(s.offset, s.offset + n);
+        const ref = toFloat32(get(step.tensors, `updated.${s.name}`));
+        assertRel(p, ref, 1e-3, `updated.${s.name}`);
+        // The update itself (≈ lr·π/4 per element) is far smaller than the weights: compare it too.
+        const w0 = before.get(s.name)!;
+        assertRel(
+          p.map((x, i) => x - w0[i]),
+          ref.map((x, i) => x - w0[i]),
+          1e-3,
+          `delta.${s.name}`,
+        );
+      }
+      trainer.release();
+      model.release();
+      assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
+    },
+  );
+}

@@ -175,95 +175,101 @@ function assertUpdate(
   assertLess(off, maxOff * delta.length + 1, `${label}: ${off} of ${delta.length} entries differ`);
 }
 
-gpuTest(
-  "golden trm-a: two training steps (halting, refill, grads, AdamATan2, SignSGD, EMA)",
-  async (gpu) => {
-    if (!haveShared) return;
-    const step = await readSafetensors(`${SHARED}train_step.safetensors`);
-    const ref = (k: string) => toFloat32(get(step.tensors, k));
-    const inUse0 = gpu.pool.stats().inUseBuffers;
-    const model = loadModel(gpu);
-    const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0, {
-      emaRate: config.ema_rate,
-    });
-    let prev = new Map<string, Float32Array>();
-    for (const [k, v] of weights.tensors) prev.set(k, toFloat32(v));
-    const lr = config.lr;
-    for (const [i, pre] of [[1, ""], [2, "step2."]] as const) {
-      trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
-      trainer.trainStep({
-        lr,
-        puzzle_emb_lr: config.puzzle_emb_lr,
-        weight_decay: config.weight_decay,
-        puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-        beta1: config.beta1,
-        beta2: config.beta2,
+// Whole batch, then micro-batches of 1 row: the same steps up to float summation order.
+for (const micro of [undefined, 1]) {
+  gpuTest(
+    `golden trm-a: two training steps (halting, refill, grads, AdamATan2, SignSGD, EMA)${
+      micro ? `, micro-batches of ${micro}` : ""
+    }`,
+    async (gpu) => {
+      if (!haveShared) return;
+      const step = await readSafetensors(`${SHARED}train_step.safetensors`);
+      const ref = (k: string) => toFloat32(get(step.tensors, k));
+      const inUse0 = gpu.pool.stats().inUseBuffers;
+      const model = loadModel(gpu);
+      const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0, {
+        emaRate: config.ema_rate,
+        microBatchSize: micro,
       });
-      const [metrics, grads, params, shadow, puz, halted, steps, zH] = await readTensors(gpu, [
-        trainer.metrics,
-        trainer.grads.flat,
-        model.params.flat,
-        trainer.ema!.flat,
-        model.puzzle_emb!,
-        trainer.carry.halted,
-        trainer.carry.steps,
-        trainer.carry.inner.z_H,
-      ]);
-      const enc = trainer.encoder();
-      fill(enc, trainer.metrics, 0);
-      enc.submit();
-      const scalar = (k: string) => ref(pre + k)[0];
-      // Step 2 continues rows 1-3 from our own carry: README.txt's segment-2 headroom (~1e-4).
-      const lossTol = i === 1 ? 1e-5 : 1e-4;
-      assertRel([metrics[5]], [scalar("lm_loss")], lossTol, `${pre}lm_loss`);
-      assertRel([metrics[6]], [scalar("q_halt_loss")], 1e-4, `${pre}q_halt_loss`);
-      assertEquals(metrics[7], 0, "no Q-continue loss");
-      assertRel(
-        [metrics[5] + 0.5 * metrics[6]],
-        [scalar("total_loss")],
-        lossTol,
-        `${pre}total_loss`,
-      );
-      assertEquals([...halted], config.train_halted[i - 1], `${pre}halted`);
-      assertEquals([...halted], [...(get(step.tensors, `${pre}halted`).data as Int32Array)]);
-      assertEquals([...steps], [...(get(step.tensors, `${pre}steps`).data as Int32Array)]);
-      // y after the step (rows 1-3 at step 2 ran two segments of our own carry: chaotic, README).
-      assertRel(zH, ref(`${pre}z_H`), i === 1 ? 1e-4 : 2e-3, `${pre}z_H`);
-      const next = new Map<string, Float32Array>();
-      for (const s of model.params.specs) {
-        const n = s.shape.reduce((a, b) => a * b, 1);
-        const g = grads.subarray(s.offset, s.offset + n);
-        if (i === 1) assertRel(g, ref(`grad.${s.name}`), 1e-3, `grad.${s.name}`);
-        const p = (params as Float32Array).subarray(s.offset, s.offset + n);
-        const want = ref(`${pre}updated.${s.name}`);
-        // The weights themselves: checked through the update, which is ~lr and far smaller.
-        const w0 = prev.get(s.name)!;
-        assertUpdate(
-          p.map((x, j) => x - w0[j]),
-          want.map((x, j) => x - w0[j]),
-          i === 1 ? ref(`grad.${s.name}`) : undefined,
+      let prev = new Map<string, Float32Array>();
+      for (const [k, v] of weights.tensors) prev.set(k, toFloat32(v));
+      const lr = config.lr;
+      for (const [i, pre] of [[1, ""], [2, "step2."]] as const) {
+        trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
+        trainer.trainStep({
           lr,
-          i === 1 ? 1e-4 : 1e-2,
-          `${pre}delta.${s.name}`,
+          puzzle_emb_lr: config.puzzle_emb_lr,
+          weight_decay: config.weight_decay,
+          puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+          beta1: config.beta1,
+          beta2: config.beta2,
+        });
+        const [metrics, grads, params, shadow, puz, halted, steps, zH] = await readTensors(gpu, [
+          trainer.metrics,
+          trainer.grads.flat,
+          model.params.flat,
+          trainer.ema!.flat,
+          model.puzzle_emb!,
+          trainer.carry.halted,
+          trainer.carry.steps,
+          trainer.carry.inner.z_H,
+        ]);
+        const enc = trainer.encoder();
+        fill(enc, trainer.metrics, 0);
+        enc.submit();
+        const scalar = (k: string) => ref(pre + k)[0];
+        // Step 2 continues rows 1-3 from our own carry: README.txt's segment-2 headroom (~1e-4).
+        const lossTol = i === 1 ? 1e-5 : 1e-4;
+        assertRel([metrics[5]], [scalar("lm_loss")], lossTol, `${pre}lm_loss`);
+        assertRel([metrics[6]], [scalar("q_halt_loss")], 1e-4, `${pre}q_halt_loss`);
+        assertEquals(metrics[7], 0, "no Q-continue loss");
+        assertRel(
+          [metrics[5] + 0.5 * metrics[6]],
+          [scalar("total_loss")],
+          lossTol,
+          `${pre}total_loss`,
         );
-        // The shadow moves by (1 − ema_rate) of the updates: the same check, relative to w0.
-        const sh = (shadow as Float32Array).subarray(s.offset, s.offset + n);
-        assertUpdate(
-          sh.map((x, j) => x - w0[j]),
-          ref(`${pre}ema.${s.name}`).map((x, j) => x - w0[j]),
-          i === 1 ? ref(`grad.${s.name}`) : undefined,
-          lr,
-          i === 1 ? 1e-4 : 1e-2,
-          `${pre}ema.${s.name}`,
-        );
-        next.set(s.name, Float32Array.from(want));
+        assertEquals([...halted], config.train_halted[i - 1], `${pre}halted`);
+        assertEquals([...halted], [...(get(step.tensors, `${pre}halted`).data as Int32Array)]);
+        assertEquals([...steps], [...(get(step.tensors, `${pre}steps`).data as Int32Array)]);
+        // y after the step (rows 1-3 at step 2 ran two segments of our own carry: chaotic, README).
+        assertRel(zH, ref(`${pre}z_H`), i === 1 ? 1e-4 : 2e-3, `${pre}z_H`);
+        const next = new Map<string, Float32Array>();
+        for (const s of model.params.specs) {
+          const n = s.shape.reduce((a, b) => a * b, 1);
+          const g = grads.subarray(s.offset, s.offset + n);
+          if (i === 1) assertRel(g, ref(`grad.${s.name}`), 1e-3, `grad.${s.name}`);
+          const p = (params as Float32Array).subarray(s.offset, s.offset + n);
+          const want = ref(`${pre}updated.${s.name}`);
+          // The weights themselves: checked through the update, which is ~lr and far smaller.
+          const w0 = prev.get(s.name)!;
+          assertUpdate(
+            p.map((x, j) => x - w0[j]),
+            want.map((x, j) => x - w0[j]),
+            i === 1 ? ref(`grad.${s.name}`) : undefined,
+            lr,
+            i === 1 ? 1e-4 : 1e-2,
+            `${pre}delta.${s.name}`,
+          );
+          // The shadow moves by (1 − ema_rate) of the updates: the same check, relative to w0.
+          const sh = (shadow as Float32Array).subarray(s.offset, s.offset + n);
+          assertUpdate(
+            sh.map((x, j) => x - w0[j]),
+            ref(`${pre}ema.${s.name}`).map((x, j) => x - w0[j]),
+            i === 1 ? ref(`grad.${s.name}`) : undefined,
+            lr,
+            i === 1 ? 1e-4 : 1e-2,
+            `${pre}ema.${s.name}`,
+          );
+          next.set(s.name, Float32Array.from(want));
+        }
+        assertRel(puz, ref(`${pre}updated.inner.puzzle_emb.weights`), 1e-5, `${pre}puzzle_emb`);
+        next.set("inner.puzzle_emb.weights", ref(`${pre}updated.inner.puzzle_emb.weights`));
+        prev = next;
       }
-      assertRel(puz, ref(`${pre}updated.inner.puzzle_emb.weights`), 1e-5, `${pre}puzzle_emb`);
-      next.set("inner.puzzle_emb.weights", ref(`${pre}updated.inner.puzzle_emb.weights`));
-      prev = next;
-    }
-    trainer.release();
-    model.release();
-    assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
-  },
-);
+      trainer.release();
+      model.release();
+      assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
+    },
+  );
+}

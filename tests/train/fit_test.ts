@@ -5,7 +5,7 @@ import { getPreset } from "../../lib/config/presets.ts";
 import { HrmError } from "../../lib/errors.ts";
 import { summarizeErrors } from "../../lib/gpu/device.ts";
 import { archFromConfig, hrmDims } from "../../lib/model/dims.ts";
-import { buildModel } from "../../lib/train/loop.ts";
+import { buildModel, microBatch } from "../../lib/train/loop.ts";
 import { checkFits } from "../../lib/train/fit.ts";
 import { gpuTest } from "../_helpers.ts";
 
@@ -30,6 +30,30 @@ Deno.test("checkFits: the paper ARC model at batch 768 is refused with the numbe
   fits("arc-1", ARC1, fit); // the suggested batch fits
   assertThrows(() => fits("arc-1", ARC1, fit + 1), HrmError);
   assert(e.message.includes("-cpu preset"));
+});
+
+Deno.test("microBatch: explicit micro_batch_size, automatic split from the adapter's buffers", () => {
+  const arc = getPreset("arc-1");
+  const e = assertThrows(() => fits("arc-1", ARC1, 768), HrmError);
+  const fit = Number(/global_batch_size=(\d+) or less/.exec(e.message)![1]);
+  // Automatic: the largest micro-batch that fits, said in a note.
+  const auto = microBatch(LAVAPIPE, arc, ARC1);
+  assertEquals(auto.rows, fit);
+  assertEquals(auto.flag, "micro_batch_size");
+  assert(auto.note!.includes(`micro-batches: ${Math.ceil(768 / fit)} of up to ${fit} rows`));
+  assert(auto.note!.includes("automatic"));
+  // Explicit: as set (at most the batch), checked under its own name.
+  const set = microBatch(LAVAPIPE, { ...arc, micro_batch_size: 64 }, ARC1);
+  assertEquals([set.rows, set.flag], [64, "micro_batch_size"]);
+  assert(set.note!.includes("12 of up to 64 rows per step of 768 (micro_batch_size)"));
+  assertEquals(microBatch(LAVAPIPE, { ...arc, micro_batch_size: 1000 }, ARC1).rows, 768);
+  // A batch that fits is not split, and nothing is said.
+  const cpu = microBatch(LAVAPIPE, getPreset("sudoku-cpu"), {
+    ...ARC1,
+    seq_len: 81,
+    vocab_size: 11,
+  });
+  assertEquals([cpu.rows, cpu.note], [getPreset("sudoku-cpu").global_batch_size, undefined]);
 });
 
 Deno.test("checkFits: a puzzle-embedding table past the limit names it (ARC-2: 1.12M ids)", () => {
