@@ -3,8 +3,9 @@
  * at 1 and 2 ranks on this machine, the GPU → host readback and host → GPU upload of that
  * buffer (once per step), and their share of a training step of the CPU preset measured in the
  * same run. Paper-width models (27M parameters) are timed for the transfers only: their steps
- * take minutes on a software adapter. Writes bench/results/dist.json. `--quick` runs fewer
- * repetitions.
+ * take minutes on a software adapter. Last, whole `hrm train` runs of the demo preset on 1 and 2
+ * ranks: seconds per step and the exchange's share (metrics.jsonl `step_time_s`, `sync_time_s`).
+ * Writes bench/results/dist.json. `--quick` runs fewer repetitions.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { createModel } from "../lib/model/create.ts";
 import { initHrm } from "../lib/model/state.ts";
 import { Trainer } from "../lib/train/step.ts";
 import { mpiLibraryName } from "../lib/dist/mpi.ts";
+import { generateMiniSudokuDataset } from "../datasets/sudoku/mini.ts";
 
 const quick = Deno.args.includes("--quick");
 const reps = quick ? 3 : 7;
@@ -175,6 +177,72 @@ for (const s of sizes) {
         : ""),
   );
   rows.push(row);
+}
+
+/** `hrm train --preset sudoku-mini` on `ranks` ranks; the last metrics row (after compiling). */
+async function trainRow(ranks: number, data: string, out: string, steps: number) {
+  const cli = fromFileUrl(new URL("../cli.ts", import.meta.url));
+  const args = [
+    "run",
+    "-A",
+    cli,
+    "train",
+    "--preset",
+    "sudoku-mini",
+    "--data",
+    data,
+    "--out",
+    out,
+    "--max-steps",
+    String(steps),
+    "--log-every",
+    String(steps / 2),
+  ];
+  const cmd = ranks === 1
+    ? new Deno.Command(Deno.execPath(), { args, stdin: "null", stdout: "null", stderr: "null" })
+    : new Deno.Command("mpirun", {
+      args: [
+        "-np",
+        String(ranks),
+        "--oversubscribe",
+        "--allow-run-as-root",
+        Deno.execPath(),
+        ...args,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    });
+  if (!(await cmd.output()).success) throw new Error(`hrm train on ${ranks} rank(s) failed`);
+  const lines = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n");
+  return lines.map((l) => JSON.parse(l)).filter((r) => "step_time_s" in r).at(-1)!;
+}
+
+if (!why) {
+  const tmp = await Deno.makeTempDir({ prefix: "hrm-bench-dist-" });
+  await generateMiniSudokuDataset({ out: `${tmp}/data`, train: 200, test: 16, aug: 4, seed: 1 });
+  const steps = quick ? 4 : 8;
+  const one = await trainRow(1, `${tmp}/data`, `${tmp}/one`, steps);
+  const two = await trainRow(2, `${tmp}/data`, `${tmp}/two`, steps);
+  const row = {
+    model: "hrm train --preset sudoku-mini (B 64), steady state",
+    step_s_1_rank: one.step_time_s,
+    step_s_2_ranks: two.step_time_s,
+    sync_s_2_ranks: two.sync_time_s,
+    sync_share_2_ranks: two.sync_time_s / two.step_time_s,
+    loss_1_rank: one["train/lm_loss"],
+    loss_2_ranks: two["train/lm_loss"],
+  };
+  console.log(
+    `${row.model}: ${one.step_time_s.toFixed(3)} s/step on 1 rank, ${
+      two.step_time_s.toFixed(3)
+    } s/step on 2 ranks (same cores), of which the exchange ${two.sync_time_s.toFixed(4)} s ` +
+      `(${
+        (100 * row.sync_share_2_ranks).toFixed(1)
+      }%); lm_loss ${row.loss_1_rank} vs ${row.loss_2_ranks}`,
+  );
+  rows.push(row);
+  await Deno.remove(tmp, { recursive: true });
 }
 
 await Deno.mkdir(new URL("./results", import.meta.url), { recursive: true });
