@@ -44,6 +44,9 @@ function loadModel(gpu: Gpu): ReasoningModel {
   return model;
 }
 
+/** Worst error per kind (label without its index), printed after the tests. */
+const worst = new Map<string, number>();
+
 function assertRel(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
@@ -51,6 +54,8 @@ function assertRel(
   label: string,
 ) {
   const e = maxRelError(actual, expected);
+  const kind = label.replace(/\.\d+$/, "").replace(/^(step2\.)?(grad|updated|ema)\..*/, "$1$2");
+  worst.set(kind, Math.max(worst.get(kind) ?? 0, e));
   if (!(e <= tol)) {
     throw new Error(`${label}: max error ${e.toExponential(2)} of max |ref| > ${tol}`);
   }
@@ -273,3 +278,43 @@ for (const micro of [undefined, 1]) {
     },
   );
 }
+
+gpuTest(
+  "golden trm-a: freeze_weights trains only the puzzle embedding (SignSGD as the reference)",
+  async (gpu) => {
+    if (!haveShared) return;
+    const step = await readSafetensors(`${SHARED}train_step.safetensors`);
+    const model = loadModel(gpu);
+    const [before] = await readTensors(gpu, [model.params.flat]);
+    const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0, {
+      emaRate: config.ema_rate,
+      freezeWeights: true,
+    });
+    trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
+    trainer.trainStep({
+      lr: config.lr,
+      puzzle_emb_lr: config.puzzle_emb_lr,
+      weight_decay: config.weight_decay,
+      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+    });
+    const [after, shadow, puz] = await readTensors(gpu, [
+      model.params.flat,
+      trainer.ema!.flat,
+      model.puzzle_emb!,
+    ]);
+    assertEquals([...after], [...before], "the weights did not move");
+    assertEquals([...shadow], [...before], "so neither did their EMA");
+    const want = toFloat32(get(step.tensors, "updated.inner.puzzle_emb.weights"));
+    assertRel(puz, want, 1e-5, "frozen: puzzle_emb");
+    trainer.release();
+    model.release();
+  },
+);
+
+Deno.test("golden trm-a: worst errors measured (relative to max |ref|)", () => {
+  console.log(
+    JSON.stringify(Object.fromEntries([...worst].map(([k, v]) => [k, v.toExponential(2)]))),
+  );
+});
