@@ -102,7 +102,13 @@ export {
   type SolveModelOptions,
   type SolveOptions,
 } from "./lib/eval/solve.ts";
-export { runSegments, type SegmentRun, type SegmentRunOptions } from "./lib/eval/adaptive.ts";
+export {
+  type AdaptiveEvalOptions,
+  evaluateAdaptive,
+  runSegments,
+  type SegmentRun,
+  type SegmentRunOptions,
+} from "./lib/eval/adaptive.ts";
 export { judgeAnswer, parsePuzzle, type Puzzle, type PuzzleKind } from "./lib/eval/puzzles.ts";
 export { arcVote, submissionJson } from "./lib/eval/arc_vote.ts";
 export { mazeMetrics } from "./lib/eval/maze_metrics.ts";

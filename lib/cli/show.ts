@@ -11,7 +11,7 @@ import { loadTrace } from "../viz/load_trace.ts";
 import { atomicWrite, atomicWriteText } from "../io/atomic_write.ts";
 import { renderHtml } from "../viz/html.ts";
 import { renderPng } from "../viz/png_render.ts";
-import { renderTerm, useColor } from "../viz/term.ts";
+import { renderTerm, terminalWidth, useColor } from "../viz/term.ts";
 import { exampleView } from "../viz/view.ts";
 
 /**
@@ -45,14 +45,6 @@ export function parseSegments(text: string, total = Infinity): number[] {
   }
   if (!out.size) throw usageError("--segments is empty");
   return [...out].sort((x, y) => x - y);
-}
-
-function terminalWidth(): number {
-  try {
-    return Deno.consoleSize().columns;
-  } catch {
-    return 120;
-  }
 }
 
 /** `hrm show`. */

@@ -18,7 +18,7 @@ import { loadSolveModel, type Solution, solve } from "../eval/solve.ts";
 import { parsePuzzle, splitPuzzles, sudokuLines } from "../eval/puzzles.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { exampleView } from "../viz/view.ts";
-import { renderTerm, useColor } from "../viz/term.ts";
+import { renderTerm, terminalWidth, useColor } from "../viz/term.ts";
 import { renderPng } from "../viz/png_render.ts";
 
 /** `hrm solve`. */
@@ -181,14 +181,20 @@ function describe(s: Solution, color: boolean): string {
   return lines.join("\n") + "\n";
 }
 
-/** The solved puzzles as a trace (labels unknown), as `hrm eval --trace` writes one. */
+/**
+ * The solved puzzles as a trace (labels unknown), as `hrm eval --trace` writes one, up to the
+ * last segment any of them ran (with --act, a puzzle that stopped earlier keeps its answer).
+ */
 function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: string): Trace {
   const { S, P, D, V } = model.dims;
-  const n = solved.length, G = solved[0].record!.q_halt_logits.length;
+  const n = solved.length, G = Math.max(...solved.map((s) => s.segments!));
   const cat = <T extends Int32Array | Float32Array>(make: new (n: number) => T, parts: T[]) => {
     const out = new make(parts.reduce((k, p) => k + p.length, 0));
     let o = 0;
-    for (const p of parts) (out.set(p, o), o += p.length);
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
     return out;
   };
   return {
@@ -197,9 +203,12 @@ function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: strin
     inputs: cat(Int32Array, solved.map((s) => s.tokens!)),
     labels: new Int32Array(n * S).fill(-100),
     puzzle_identifiers: new Int32Array(n),
-    preds: cat(Int32Array, solved.map((s) => s.record!.preds)),
-    q_halt_logits: cat(Float32Array, solved.map((s) => s.record!.q_halt_logits)),
-    q_continue_logits: cat(Float32Array, solved.map((s) => s.record!.q_continue_logits)),
+    preds: cat(Int32Array, solved.map((s) => s.record!.preds.subarray(0, G * S))),
+    q_halt_logits: cat(Float32Array, solved.map((s) => s.record!.q_halt_logits.subarray(0, G))),
+    q_continue_logits: cat(
+      Float32Array,
+      solved.map((s) => s.record!.q_continue_logits.subarray(0, G)),
+    ),
     meta: {
       task: solved[0].kind!,
       vocab_size: V,
@@ -223,11 +232,8 @@ async function draw(
     const view = exampleView(trace, i, "solve");
     view.title = `puzzle ${solved[i].index + 1}, ${trace.segments} segments`;
     if (show === "term") {
-      let width = 120;
-      try {
-        width = Deno.consoleSize().columns;
-      } catch { /* not a terminal */ }
-      await Deno.stdout.write(new TextEncoder().encode(renderTerm(view, { color, width })));
+      const text = renderTerm(view, { color, width: terminalWidth() });
+      await Deno.stdout.write(new TextEncoder().encode(text));
       continue;
     }
     const path = trace.n === 1 ? out! : out!.replace(/(\.png)?$/, `.${solved[i].index + 1}$1`);

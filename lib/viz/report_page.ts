@@ -122,7 +122,7 @@ export function scalingPlot(cache: ScalingCache): Canvas {
       { name: "accuracy", points: pts("accuracy"), markers: true, dashed: true },
       ...(cache.act
         ? [{
-          name: `--act exact (≤ ${cache.act.halt_max_steps})`,
+          name: `--act exact (max ${cache.act.halt_max_steps})`,
           points: [[cache.act.metrics.mean_segments, cache.act.metrics.exact_accuracy]] as [
             number,
             number,

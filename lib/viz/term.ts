@@ -45,6 +45,19 @@ export function useColor(): boolean {
 }
 
 /**
+ * The terminal's width in columns, or 120 when stdout is not a terminal.
+ *
+ * @returns Columns.
+ */
+export function terminalWidth(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 120;
+  }
+}
+
+/**
  * Columns of visible text (ANSI escapes removed).
  *
  * @param s A line.
