@@ -36,6 +36,7 @@ export const solveCommand: Command = {
     "  hrm solve --checkpoint runs/demo/run/step_1012.safetensors '4.2. .... 1..3 ..4.'\n" +
     "  hrm solve --checkpoint ckpt/checkpoint --file puzzles.txt --act --json",
   overrides: true,
+  positionals: "PUZZLE ...",
   flags: [
     { name: "checkpoint", type: "string", arg: "FILE", help: "trained weights" },
     {
