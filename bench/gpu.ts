@@ -127,13 +127,13 @@ async function section(
   params: unknown,
   timeoutS: number,
   env: Record<string, string> = {},
-): Promise<SectionStatus & { stderr: string }> {
+): Promise<SectionStatus & { stderr: string; code: number }> {
   if (timeoutS < 5) {
     const s = { name, status: "skipped" as const, seconds: 0, error: "budget spent" };
     sections.push(s);
     console.log(`\n--- ${name}: skipped (budget spent)`);
     await save();
-    return { ...s, stderr: "" };
+    return { ...s, stderr: "", code: 0 };
   }
   console.log(`\n--- ${name} (at most ${timeoutS.toFixed(0)} s)`);
   const out = join(work, `${name.replace(/[^a-z0-9]+/gi, "_")}.json`);
@@ -178,7 +178,7 @@ async function section(
   };
   sections.push(s);
   await save();
-  return { ...s, stderr: tail };
+  return { ...s, stderr: tail, code };
 }
 
 /** A preset's steps (or profile) with halving retries while the batch does not fit memory. */
@@ -193,8 +193,12 @@ async function presetSection(run: PresetRun, profile: boolean, capS: number, res
       Math.min(capS, left() - reserveS),
       profile ? { HRM_GPU_PROFILE: "1" } : {},
     );
-    if (r.status !== "failed" || !isOutOfMemory(r.stderr)) return;
-    notes.push(`${run.preset}: out of memory at batch ${batch}; retrying at ${batch >> 1}`);
+    // Out of memory shows as an allocation error, a lost device or a killed process.
+    const oom = isOutOfMemory(r.stderr) || /device lost/i.test(r.stderr) || r.code >= 128;
+    if (r.status !== "failed" || !oom) return;
+    notes.push(
+      `${run.preset}: failed at batch ${batch} (out of memory?); retrying at ${batch >> 1}`,
+    );
     batch >>= 1;
   }
 }

@@ -81,6 +81,13 @@ PROBE_FLAGS=()
 [ "$SOFTWARE" = 1 ] && PROBE_FLAGS=(--allow-software)
 timeout 120 deno run -A "${CACHED[@]}" bench/device/probe.ts --out "$OUT/probe.json" "${PROBE_FLAGS[@]}"
 rc=$?
+if [ $rc = 3 ] && [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$ICD" ]; then
+  # The loader found only a software driver: name NVIDIA's ICD and ask again.
+  export VK_DRIVER_FILES=$ICD
+  say "software adapter only: retrying the probe with VK_DRIVER_FILES=$ICD"
+  timeout 120 deno run -A "${CACHED[@]}" bench/device/probe.ts --out "$OUT/probe.json" "${PROBE_FLAGS[@]}"
+  rc=$?
+fi
 if [ $rc = 3 ]; then
   say "FAIL: the adapter is a fallback/software adapter: no GPU numbers (see probe.json)"
   exit 3
