@@ -22,14 +22,17 @@ export interface CoopConfig {
 }
 
 /**
- * `C = A·B + C` on one n×n tile: A and C read and written row-major (coopLoadT/coopStoreT), B
- * read with `load`.
+ * `C = A·B + C` on one n×n tile with every load `load` and the store of the same flavour
+ * (`coopLoad`/`coopStore` or `coopLoadT`/`coopStoreT`). Read as row-major buffers, the result is
+ * A·B + C if that flavour is row-major and B·A + C if it is column-major (both transposes cancel
+ * out), so one run tells the layout.
  */
 export function coopProbeSource(
   cfg: CoopConfig,
   load: "coopLoad" | "coopLoadT",
   access: "read" | "read_write",
 ): string {
+  const store = load === "coopLoadT" ? "coopStoreT" : "coopStore";
   const t = `coop_mat${cfg.n}x${cfg.n}`;
   const f16 = cfg.ab === "f16" || cfg.c === "f16";
   return `${f16 ? "enable f16;\n" : ""}enable wgpu_cooperative_matrix;
@@ -42,11 +45,11 @@ export function coopProbeSource(
 fn main() {
   let z = 0u;
   let s = ${cfg.n}u;
-  let ma = coopLoadT<${t}<${cfg.ab}, A>>(&a[z], s);
+  let ma = ${load}<${t}<${cfg.ab}, A>>(&a[z], s);
   let mb = ${load}<${t}<${cfg.ab}, B>>(&b[z], s);
-  var mc = coopLoadT<${t}<${cfg.c}, C>>(&c[z], s);
+  var mc = ${load}<${t}<${cfg.c}, C>>(&c[z], s);
   mc = coopMultiplyAdd(ma, mb, mc);
-  coopStoreT(mc, &c[z], s);
+  ${store}(mc, &c[z], s);
 }
 `;
 }
@@ -59,7 +62,7 @@ export interface CoopMatmulOptions {
   rn: number;
   /** Invocations per workgroup (one subgroup). */
   subgroup: number;
-  /** The load that reads row-major memory (for x). */
+  /** The load that reads row-major memory (for x; its store flavour writes y). */
   rowLoad: "coopLoad" | "coopLoadT";
   /** The load that reads column-major memory (for Wᵀ, i.e. W [N, K] row-major). */
   colLoad: "coopLoad" | "coopLoadT";
