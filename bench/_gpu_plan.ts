@@ -16,7 +16,7 @@ export interface PresetRun {
   preset: string;
   /** Rows per step (the preset's global_batch_size, 768 for the paper presets). */
   batch: number;
-  /** Halving stops below this. */
+  /** Micro-batch halving stops below this. */
   minBatch: number;
   /** Task sequence length. */
   S: number;
@@ -200,11 +200,11 @@ function summarize(
   }
   for (const r of rows.filter((r) => r.section === "steps")) {
     out.push(
-      `steps ${String(r.preset).padEnd(15)} batch ${String(r.batch).padStart(4)}: ${
-        (r.steps_per_s as number).toFixed(3)
-      } steps/s, ${(r.examples_per_s as number).toFixed(1)} examples/s, peak ${
-        ((r.peak_in_use_bytes as number) / 2 ** 30).toFixed(2)
-      } GiB`,
+      `steps ${String(r.preset).padEnd(15)} batch ${String(r.batch).padStart(4)}${
+        r.micro_batch !== r.batch ? ` (micro ${r.micro_batch})` : ""
+      }: ${(r.steps_per_s as number).toFixed(3)} steps/s, ${
+        (r.examples_per_s as number).toFixed(1)
+      } examples/s, peak ${((r.peak_in_use_bytes as number) / 2 ** 30).toFixed(2)} GiB`,
     );
   }
   const sx = rows.find((r) => r.section === "steps" && r.preset === "sudoku-extreme");

@@ -1,21 +1,22 @@
 /**
  * Section `step` of bench/gpu.ts: training steps of one preset (HRM or TRM, as the preset says)
- * at its global batch (or the largest batch under the adapter's buffer limits) on random tokens
- * of the task's shape, which do not change the speed. Reports the first step (pipeline
+ * at its global batch on random tokens of the task's shape, which do not change the speed. A
+ * batch whose tensors exceed the adapter's buffer limits runs in micro-batches (the largest that
+ * fit, or `microBatch`), their gradients summed before one optimizer step, as `hrm train` does. Reports the first step (pipeline
  * compilation included), steps/s over the timed steps, dispatches per step and the buffer pool's
  * peak bytes in use. With `profile` (bench/gpu.ts sets HRM_GPU_PROFILE=1 for it) it instead runs
  * one warm-up and `maxSteps` profiled steps and reports GPU ms per step by kernel and by kernel
  * family (the file name's first word: matmul, attention, rmsnorm, ...).
  *
- * Params: `{ preset, batch, S, V, overrides, seconds, maxSteps, profile }`.
+ * Params: `{ preset, batch, microBatch?, S, V, overrides, seconds, maxSteps, profile }`.
  *
  * @module
  */
-import { checkGpuErrors, type Gpu, requestGpu } from "../lib/gpu/device.ts";
+import { checkGpuErrors, requestGpu } from "../lib/gpu/device.ts";
 import { gpuProfile } from "../lib/gpu/encoder.ts";
 import { getPreset } from "../lib/config/presets.ts";
 import { archFromConfig, type HrmArch, hrmDims } from "../lib/model/dims.ts";
-import { checkFits } from "../lib/train/fit.ts";
+import { largestFittingBatch } from "../lib/train/fit.ts";
 import { sectionCall, sync, writeSection } from "./_gpu_common.ts";
 import { benchStep } from "./_step.ts";
 
@@ -23,8 +24,10 @@ import { benchStep } from "./_step.ts";
 export interface StepParams {
   /** Preset name (sudoku-extreme, maze-hard, trm-sudoku-mlp, trm-maze, ...). */
   preset: string;
-  /** Rows per step wanted (the preset's global_batch_size unless reduced). */
+  /** Rows per step (the preset's global_batch_size). */
   batch: number;
+  /** Rows per forward/backward pass; default: the largest under the buffer limits. */
+  microBatch?: number;
   /** Sequence length of the task (Sudoku 81, Maze 900). */
   S: number;
   /** Vocabulary of the task (Sudoku 11, Maze 6). */
@@ -39,26 +42,6 @@ export interface StepParams {
   profile: boolean;
 }
 
-/** The largest batch <= `want` whose tensors fit the adapter's per-buffer limits. */
-function fittingBatch(gpu: Gpu, arch: HrmArch, want: number): number {
-  const dims = hrmDims(arch);
-  const fits = (b: number) => {
-    try {
-      checkFits(gpu.limits, arch, dims, b);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let lo = 0, hi = want;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 const { params: p, out } = sectionCall<StepParams>();
 const gpu = await requestGpu();
 const arch = {
@@ -70,12 +53,14 @@ const arch = {
   ...p.overrides,
 };
 const notes: string[] = [];
-const B = fittingBatch(gpu, arch, p.batch);
-if (B === 0) throw new Error(`${p.preset}: no batch fits this adapter's buffer limits`);
-if (B < p.batch) {
-  notes.push(`${p.preset}: batch ${B} instead of ${p.batch} (the adapter's buffer limits)`);
-}
-const bench = benchStep(gpu, p.preset, p.overrides, B, { S: p.S, V: p.V });
+const B = p.batch;
+const fit = largestFittingBatch(gpu.limits, arch, hrmDims(arch), B);
+if (fit === 0) throw new Error(`${p.preset}: not even one row fits this adapter's buffer limits`);
+const micro = Math.min(p.microBatch ?? B, fit);
+if (micro < B) notes.push(`${p.preset}: batch ${B} in micro-batches of ${micro}`);
+const bench = benchStep(gpu, p.preset, p.overrides, B, { S: p.S, V: p.V }, {
+  microBatchSize: micro,
+});
 const trainer = bench.trainer;
 const step = () => bench.run();
 const base = gpu.pool.stats().inUseBytes;
@@ -90,7 +75,7 @@ const row: Record<string, unknown> = {
   preset: p.preset,
   model: arch.kind,
   batch: B,
-  batch_requested: p.batch,
+  micro_batch: micro,
   seq_len: p.S,
   vocab_size: p.V,
   overrides: p.overrides,
@@ -123,9 +108,11 @@ if (!p.profile) {
     pool_allocated_bytes: stats.allocatedBytes,
   });
   console.log(
-    `${p.preset} (${arch.kind}, batch ${B}): ${(n / s).toFixed(3)} steps/s, ${
-      (1000 * s / n).toFixed(0)
-    } ms/step, first step ${firstStepS.toFixed(1)} s, ${trainer.lastDispatches} dispatches, ` +
+    `${p.preset} (${arch.kind}, batch ${B}${micro < B ? ` in micro-batches of ${micro}` : ""}): ${
+      (n / s).toFixed(3)
+    } steps/s, ${(1000 * s / n).toFixed(0)} ms/step, first step ${
+      firstStepS.toFixed(1)
+    } s, ${trainer.lastDispatches} dispatches, ` +
       `peak ${(stats.peakInUseBytes / 2 ** 30).toFixed(2)} GiB in use`,
   );
 } else {

@@ -9,7 +9,7 @@ import { createModel } from "../lib/model/create.ts";
 import type { ReasoningModel } from "../lib/model/model.ts";
 import { archFromConfig, type HrmArch } from "../lib/model/dims.ts";
 import { initHrm } from "../lib/model/state.ts";
-import { type StepHyper, Trainer } from "../lib/train/step.ts";
+import { type StepHyper, Trainer, type TrainerOptions } from "../lib/train/step.ts";
 import { getPreset } from "../lib/config/presets.ts";
 
 /** A ready training step and what it was built from. */
@@ -49,6 +49,7 @@ export const BENCH_HYPER: StepHyper = {
  * @param overrides Arch fields to replace (e.g. hidden_size, cycles).
  * @param batch Rows per step (default: the preset's global_batch_size).
  * @param shape Sequence length and vocabulary.
+ * @param opts Trainer options beyond the preset's EMA (e.g. `microBatchSize`).
  */
 export function benchStep(
   gpu: Gpu,
@@ -56,6 +57,7 @@ export function benchStep(
   overrides: Partial<HrmArch> = {},
   batch?: number,
   { S, V } = { S: 81, V: 11 },
+  opts: TrainerOptions = {},
 ): BenchStep {
   const cfg = getPreset(preset);
   const arch = {
@@ -67,6 +69,7 @@ export function benchStep(
   initHrm(model, 0);
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0, {
     emaRate: cfg.ema ? cfg.ema_rate : undefined,
+    ...opts,
   });
   const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % (V - 1));
   const ids = new Int32Array(B);

@@ -4,7 +4,8 @@
  * 1. `matmul`: every matmul variant at the paper's shapes, TFLOP/s side by side in one run;
  * 2. `steps`: training steps of the paper presets (HRM `sudoku-extreme` at batch 768,
  *    `maze-hard`, TRM `trm-sudoku-mlp`, `trm-maze`) with steps/s, first-step time and peak
- *    memory; a preset whose batch does not fit is retried at half the batch;
+ *    memory, always at the preset's global batch: a batch past the buffer limits runs in
+ *    micro-batches, and an out-of-memory is retried with micro-batches of half the size;
  * 3. `train`: a few minutes of real `sudoku-extreme` training on a generated Sudoku-Extreme-like
  *    dataset (`--data`), with its loss curve and the test exact accuracy at the end;
  * 4. `profile`: GPU ms per step by kernel family of each preset (HRM_GPU_PROFILE=1).
@@ -181,25 +182,28 @@ async function section(
   return { ...s, stderr: tail, code };
 }
 
-/** A preset's steps (or profile) with halving retries while the batch does not fit memory. */
+/**
+ * A preset's steps (or profile) at its global batch; on an out-of-memory the micro-batch is
+ * halved (down to `minBatch`) while time is left.
+ */
+const microThatRan = new Map<string, number | undefined>();
 async function presetSection(run: PresetRun, profile: boolean, capS: number, reserveS: number) {
-  let batch = run.batch;
-  while (batch >= run.minBatch) {
-    const name = `${profile ? "profile" : "steps"} ${run.preset} b${batch}`;
+  let micro = microThatRan.get(run.preset);
+  while (micro === undefined || micro >= run.minBatch) {
+    const name = `${profile ? "profile" : "steps"} ${run.preset}${micro ? ` mb${micro}` : ""}`;
     const r = await section(
       name,
       "step",
-      { ...run, batch, profile, ...(profile ? run.profileRun : run.stepRun) },
+      { ...run, microBatch: micro, profile, ...(profile ? run.profileRun : run.stepRun) },
       Math.min(capS, left() - reserveS),
       profile ? { HRM_GPU_PROFILE: "1" } : {},
     );
     // Out of memory shows as an allocation error, a lost device or a killed process.
     const oom = isOutOfMemory(r.stderr) || /device lost/i.test(r.stderr) || r.code >= 128;
+    if (r.status === "ok") microThatRan.set(run.preset, micro);
     if (r.status !== "failed" || !oom) return;
-    notes.push(
-      `${run.preset}: failed at batch ${batch} (out of memory?); retrying at ${batch >> 1}`,
-    );
-    batch >>= 1;
+    micro = (micro ?? run.batch) >> 1;
+    notes.push(`${run.preset}: failed (out of memory?); retrying in micro-batches of ${micro}`);
   }
 }
 
