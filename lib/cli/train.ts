@@ -8,6 +8,7 @@ import { join } from "@std/path";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { usageError } from "./parse.ts";
 import { loadConfig } from "../config/load.ts";
 import { presetNames, PRESETS } from "../config/presets.ts";
 import { requestGpu } from "../gpu/device.ts";
@@ -87,6 +88,13 @@ export const train: Command = {
         "reference)",
     },
     { name: "eval-limit", type: "number", arg: "N", help: "evaluate on at most N test examples" },
+    {
+      name: "checkpoint-every-minutes",
+      type: "number",
+      arg: "M",
+      default: 30,
+      help: "also checkpoint every M minutes, keeping the last two such (0: only at evaluations)",
+    },
   ],
   async run(ctx): Promise<void> {
     const f = ctx.flags;
@@ -110,8 +118,18 @@ export const train: Command = {
         `hrm: ${rankName(world)}: ${gpu.adapter.info.description || "adapter"}; ${choice.note}`,
       );
     }
+    const every = f["checkpoint-every-minutes"] as number;
+    if (!(every >= 0)) throw usageError(`--checkpoint-every-minutes must be >= 0, got ${every}`);
     let bar: ProgressBar | undefined;
     let last: Record<string, number> = {};
+    // Ctrl-C or SIGTERM: finish the step in flight and checkpoint; a second one quits at once.
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) Deno.exit(130);
+      console.error("\nhrm: stopping after the step in flight (press Ctrl-C again to quit now)");
+      abort.abort();
+    };
+    const signals = listen(["SIGINT", "SIGTERM"], onSignal);
     const result = await trainRun(gpu, {
       config,
       out,
@@ -121,6 +139,8 @@ export const train: Command = {
       maxSteps: f["max-steps"] as number | undefined,
       logEvery: f["log-every"] as number,
       evalLimit: f["eval-limit"] as number | undefined,
+      signal: abort.signal,
+      checkpointEveryMinutes: every,
       world,
       onNote: (line) => console.error(`hrm: ${line}`),
       onLog: (row) => {
@@ -146,11 +166,31 @@ export const train: Command = {
         bar.max = total;
         bar.value = step;
       },
-    });
+    }).finally(signals);
     await bar?.stop();
     if (world.rank === 0) console.log(trainSummary(result));
+    if (abort.signal.aborted) {
+      throw new HrmError(
+        undefined,
+        `stopped at step ${result.step}; continue with: hrm train --resume ${out}`,
+        { exitCode: 130 },
+      );
+    }
   },
 };
+
+/** Adds a listener for each signal the platform has; returns a function removing them. */
+function listen(signals: Deno.Signal[], fn: () => void): () => void {
+  const added = signals.filter((s) => {
+    try {
+      Deno.addSignalListener(s, fn);
+      return true;
+    } catch {
+      return false; // e.g. SIGTERM on Windows
+    }
+  });
+  return () => added.forEach((s) => Deno.removeSignalListener(s, fn));
+}
 
 /**
  * The closing lines of `hrm train`: steps trained by this invocation (of the run's total),

@@ -75,7 +75,44 @@ export function requestGpu(): Promise<Gpu> {
   return shared;
 }
 
+/**
+ * Gives the GPU libraries a private runtime folder when `XDG_RUNTIME_DIR` is unset or unusable
+ * (not an absolute path to an existing folder), as in containers and SSH sessions: Mesa's
+ * Vulkan and GL drivers otherwise print `error: XDG_RUNTIME_DIR is invalid or not set in the
+ * environment.` twice when the adapter is requested. Linux and other Unix systems only.
+ *
+ * @returns The folder set, or undefined when the environment was left alone.
+ */
+export function ensureRuntimeDir(): string | undefined {
+  if (Deno.build.os === "windows" || Deno.build.os === "darwin") return undefined;
+  const usable = (dir: string | undefined): boolean => {
+    if (!dir || !dir.startsWith("/")) return false;
+    try {
+      return Deno.statSync(dir).isDirectory;
+    } catch {
+      return false;
+    }
+  };
+  if (usable(Deno.env.get("XDG_RUNTIME_DIR"))) return undefined;
+  const base = usable(Deno.env.get("TMPDIR")) ? Deno.env.get("TMPDIR")! : "/tmp";
+  let dir = `${base}/hrm-runtime-${Deno.uid() ?? "user"}`;
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // Exists already: reuse it only if it is ours and private.
+    let ours = false;
+    try {
+      const st = Deno.statSync(dir);
+      ours = st.isDirectory && st.uid === Deno.uid() && ((st.mode ?? 0) & 0o077) === 0;
+    } catch { /* unreadable: make another */ }
+    if (!ours) dir = Deno.makeTempDirSync({ prefix: "hrm-runtime-" });
+  }
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  return dir;
+}
+
 async function openGpu(): Promise<Gpu> {
+  ensureRuntimeDir();
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
     throw new HrmError(

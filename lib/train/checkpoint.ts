@@ -37,6 +37,8 @@ export interface RunPosition {
   state: string;
   /** Ranks that trained up to here (absent in runs from before data-parallel training: 1). */
   world_size?: number;
+  /** Steps of the time-based checkpoints kept (`--checkpoint-every-minutes`), oldest first. */
+  timed?: number[];
 }
 
 const positionSchema = z.object({
@@ -46,6 +48,7 @@ const positionSchema = z.object({
   checkpoint: z.string(),
   state: z.string(),
   world_size: z.number().int().positive().optional(),
+  timed: z.array(z.number().int().nonnegative()).optional(),
 });
 
 /**
@@ -203,4 +206,16 @@ export async function resolveCheckpoint(path: string): Promise<{ file: string; f
   }
   const pos = await readPosition(path);
   return { file: join(path, pos.checkpoint), fromRun: true };
+}
+
+/**
+ * Removes the model and state files of a checkpoint (an older time-based one).
+ *
+ * @param runDir The run folder.
+ * @param step Its step.
+ */
+export async function removeCheckpoint(runDir: string, step: number): Promise<void> {
+  for (const f of [`step_${step}.safetensors`, `state_${step}.safetensors`]) {
+    await Deno.remove(join(runDir, f)).catch(() => {});
+  }
 }

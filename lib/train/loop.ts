@@ -31,20 +31,14 @@ import type { ReasoningModel } from "../model/model.ts";
 import { initHrm, loadStateDict } from "../model/state.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { checkSaveOutputs, writePredictions } from "../eval/predictions.ts";
-import { loadResumeState, readPosition, saveCheckpoint } from "./checkpoint.ts";
+import { loadResumeState, readPosition, removeCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { SamplerSource } from "./sampler.ts";
 import { checkPlan, plannedSteps, type PlanPosition, runEvents, runPlan } from "./plan.ts";
 import { type BufferLimits, checkFits, largestFittingBatch } from "./fit.ts";
 import { learningRate } from "./schedule.ts";
 import { Trainer } from "./step.ts";
 import { SingleWorld, type World } from "../dist/world.ts";
-import {
-  anyRank,
-  broadcastModel,
-  checkDivisible,
-  rankRows,
-  shareFromRank0,
-} from "./distributed.ts";
+import { broadcastModel, checkDivisible, rankRows, shareFromRank0 } from "./distributed.ts";
 
 /** Options of {@linkcode trainRun}. */
 export interface TrainOptions {
@@ -72,6 +66,16 @@ export interface TrainOptions {
   onLog?: (row: Record<string, number>) => void;
   /** Checked after each step; true ends the run early (with a checkpoint), e.g. a time budget. */
   shouldStop?: () => boolean;
+  /**
+   * Aborting it (Ctrl-C) ends the run after the step in flight, with a checkpoint the run can
+   * be resumed from exactly.
+   */
+  signal?: AbortSignal;
+  /**
+   * Minutes between time-based checkpoints besides the per-evaluation ones (the last two are
+   * kept), so a crash loses at most this much training; 0 turns them off. @default {30}
+   */
+  checkpointEveryMinutes?: number;
   /** Called after each step with the step and the step the run will end at (for progress). */
   onStep?: (step: number, end: number) => void;
   /** Called with one-line notes for the user (e.g. a resume on another number of ranks). */
@@ -260,6 +264,8 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       ? { step: pos.step, iteration: pos.iteration, batchInIteration: pos.batchInIteration }
       : { step: 0, iteration: 1, batchInIteration: 0 };
     let lastCkpt = pos?.checkpoint ?? "", savedAt = JSON.stringify(position);
+    const everyMs = (opts.checkpointEveryMinutes ?? 30) * 60_000;
+    let lastCkptAt = performance.now(), timed = [...(pos?.timed ?? [])];
     let lastEval: Record<string, number> | undefined, evalStep: number | undefined;
     let sinceLog = 0, syncMs = 0, t0 = performance.now();
     const log = async (row: Record<string, number>) => {
@@ -331,9 +337,16 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
       for (const [k, v] of Object.entries(r.metrics)) row[`eval/${k}`] = v;
       await log(row);
     };
-    const checkpoint = async () => {
-      lastCkpt = (await saveCheckpoint(opts.out, trainer, position, world)).checkpoint;
+    const checkpoint = async (timeBased = false) => {
+      timed = timed.filter((s) => s !== trainer.step);
+      if (timeBased) timed.push(trainer.step);
+      const drop = timed.length > 2 ? timed.splice(0, timed.length - 2) : [];
+      lastCkpt = (await saveCheckpoint(opts.out, trainer, { ...position, timed }, world))
+        .checkpoint;
       savedAt = JSON.stringify(position);
+      lastCkptAt = performance.now();
+      // latest.json names the new pair first, so a crash here leaves a resumable run.
+      if (root) { for (const s of drop) await removeCheckpoint(opts.out, s); }
     };
     let stopping = false;
     for (const ev of runEvents(src, plan, position)) {
@@ -364,13 +377,17 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
         sinceLog++;
         if (root) opts.onStep?.(trainer.step, end);
         if (sinceLog >= logEvery) await readMetrics();
-        // Every rank must stop at the same step: a stop request on any rank stops all.
-        const stopHere = opts.shouldStop ? await anyRank(world, opts.shouldStop()) : false;
+        // Every rank must stop (and checkpoint) at the same step: a request on any rank counts
+        // for all, and rank 0's clock decides when a time-based checkpoint is due.
+        const stopHere = Boolean(opts.shouldStop?.()) || Boolean(opts.signal?.aborted);
+        const due = everyMs > 0 && root && performance.now() - lastCkptAt >= everyMs;
+        const flags = await rankFlags(world, (stopHere ? 1 : 0) | (due ? 2 : 0));
         // An early stop at an iteration's last batch still runs that iteration's evaluation.
-        if (trainer.step >= stopAt || stopHere) {
+        if (trainer.step >= stopAt || flags & 1) {
           stopping = true;
           if (!ev.endsIteration) break;
         }
+        if (flags & 2 && !ev.endsIteration) await checkpoint(true);
       } else {
         if (sinceLog) await readMetrics();
         await runEval(ev.iteration - 1);
@@ -394,6 +411,14 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
     trainer.release();
     model.release();
   }
+}
+
+/** Bit flags of every rank, or-ed (a no-op on one rank). */
+async function rankFlags(world: World, flags: number): Promise<number> {
+  if (world.size === 1) return flags;
+  const f = Int32Array.of(flags & 1, flags & 2);
+  await world.allReduceMax(f);
+  return f[0] | f[1];
 }
 
 /**
