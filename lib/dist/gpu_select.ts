@@ -13,9 +13,11 @@
  *   Mesa's GL drivers honour the same `DRI_PRIME` tag (DENO_WEBGPU_BACKEND=gl).
  * - `CUDA_VISIBLE_DEVICES` is a CUDA setting; hrm does not rely on Vulkan drivers honouring it.
  *
- * Rank `localRank` of a machine takes the `localRank`-th display controller in PCI address order
- * (`/sys/bus/pci/devices/<addr>/class` 0x03xxxx). With no PCI GPU (CPU-only machines: Mesa's
- * software adapter) every rank shares the default adapter. `HRM_GPU_SELECT=off` leaves the
+ * Rank `localRank` of a machine takes the `localRank`-th GPU in PCI address order: display
+ * controllers (`/sys/bus/pci/devices/<addr>/class` 0x03xxxx) of NVIDIA, AMD or Intel, Intel's
+ * left out when NVIDIA or AMD GPUs are present (integrated graphics beside discrete GPUs);
+ * servers' BMC display chips (ASPEED, Matrox) and virtual displays are not GPUs. With no PCI GPU
+ * (CPU-only machines: Mesa's software adapter) every rank shares the default adapter. `HRM_GPU_SELECT=off` leaves the
  * choice to the user (e.g. a wrapper script that sets `DRI_PRIME` per
  * `OMPI_COMM_WORLD_LOCAL_RANK`).
  *
@@ -44,7 +46,19 @@ export interface GpuChoice {
   note: string;
 }
 
-/** The PCI display controllers under `root`, in address order. */
+const NVIDIA = "0x10de", AMD = "0x1002", INTEL = "0x8086";
+
+/**
+ * The compute GPUs among a machine's display controllers: NVIDIA, AMD and Intel ones, without
+ * Intel's when NVIDIA or AMD GPUs are present.
+ */
+export function computeGpus(displays: readonly PciGpu[]): PciGpu[] {
+  const gpus = displays.filter((g) => [NVIDIA, AMD, INTEL].includes(g.vendor));
+  const discrete = gpus.filter((g) => g.vendor !== INTEL);
+  return discrete.length ? discrete : gpus;
+}
+
+/** The PCI display controllers under `root`, in address order (see {@linkcode computeGpus}). */
 export function listPciGpus(root = "/sys/bus/pci/devices"): PciGpu[] {
   const gpus: PciGpu[] = [];
   let entries: string[];
@@ -161,7 +175,7 @@ export function selectGpu(rank: { localRank: number; localSize: number }): GpuCh
   const mode = Deno.env.get("HRM_GPU_SELECT") ?? "auto";
   const choice = mode === "off" || rank.localSize <= 1
     ? chooseGpu(rank, [], false, mode)
-    : chooseGpu(rank, listPciGpus(), hasDeviceSelectLayer(), mode);
+    : chooseGpu(rank, computeGpus(listPciGpus()), hasDeviceSelectLayer(), mode);
   for (const [k, v] of Object.entries(choice.env)) Deno.env.set(k, v);
   return choice;
 }

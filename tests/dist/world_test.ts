@@ -6,6 +6,7 @@ import { HrmError } from "../../lib/errors.ts";
 import { detectLaunch, SingleWorld } from "../../lib/dist/world.ts";
 import {
   chooseGpu,
+  computeGpus,
   driPrimeTag,
   hasDeviceSelectLayer,
   listPciGpus,
@@ -76,6 +77,12 @@ Deno.test("listPciGpus and hasDeviceSelectLayer read sysfs and the layer folders
   await dev("0000:41:00.0", "0x030000");
   assertEquals(listPciGpus(`${dir}/pci`).map((g) => g.address), ["0000:41:00.0", "0000:c1:00.0"]);
   assertEquals(listPciGpus(`${dir}/none`), []);
+  // A server's BMC display (ASPEED) is no GPU; integrated Intel graphics beside discrete GPUs neither.
+  const bmc = { address: "0000:02:00.0", vendor: "0x1a03", device: "0x2000" };
+  const igpu = { address: "0000:00:02.0", vendor: "0x8086", device: "0x4680" };
+  assertEquals(computeGpus([igpu, bmc, ...GPUS]), GPUS);
+  assertEquals(computeGpus([bmc, igpu]), [igpu]);
+  assertEquals(computeGpus([bmc]), []);
   await Deno.mkdir(`${dir}/layers`);
   assert(!hasDeviceSelectLayer(env({}), [`${dir}/layers`]));
   await Deno.writeTextFile(`${dir}/layers/VkLayer_MESA_device_select.json`, "{}");
