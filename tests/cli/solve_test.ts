@@ -4,7 +4,10 @@
 // vocabulary, and --trace / --show png.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { main } from "../../cli.ts";
-import { readSafetensors } from "../../lib/io/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../../lib/io/safetensors.ts";
+import { createModel } from "../../lib/model/create.ts";
+import { archFromConfig } from "../../lib/model/dims.ts";
+import { initHrm, stateDict } from "../../lib/model/state.ts";
 import { readTrace } from "../../lib/eval/trace.ts";
 import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest } from "../_helpers.ts";
@@ -119,4 +122,38 @@ Deno.test("hrm solve: usage errors", async () => {
   const s = await hrm(["solve", "--checkpoint", "x", "--show", "png", PUZZLE]);
   assertEquals(s.code, 2);
   assertStringIncludes(s.err, "--show png needs --out PATH");
+});
+
+gpuTest("hrm solve: a maze through a maze-sized model (vocab 6), answer as a grid", async (gpu) => {
+  const dir = await Deno.makeTempDir();
+  const arch = { ...golden.arch, halt_max_steps: 2 };
+  await Deno.writeTextFile(
+    `${dir}/all_config.yaml`,
+    JSON.stringify({ arch, data_path: `${dir}/none` }),
+  );
+  const model = createModel(
+    gpu,
+    archFromConfig(arch, { vocab_size: 6, seq_len: 25, num_puzzle_identifiers: 1 }),
+  );
+  initHrm(model, 3);
+  await writeSafetensors(`${dir}/step_1.safetensors`, await stateDict(model));
+  model.release();
+  const maze = ["#####", "#S  #", "# # #", "#  G#", "#####"];
+  const r = await hrm([
+    "solve",
+    "--checkpoint",
+    `${dir}/step_1.safetensors`,
+    "--json",
+    maze.join("\n"),
+    PUZZLE,
+  ]);
+  assertEquals(r.code, 1, r.err);
+  const [m, s] = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals([m.kind, m.puzzle, m.segments], ["maze", maze.join(""), 2]);
+  const rows = m.answer.split("\n");
+  assertEquals(rows.length, 5);
+  assert(rows.every((row: string) => /^[# SGo?]{5}$/.test(row)), m.answer);
+  assertEquals(typeof m.valid, "boolean");
+  assertStringIncludes(s.error, "a 9×9 Sudoku needs a model with a vocabulary of 11");
+  await Deno.remove(dir, { recursive: true });
 });
