@@ -15,7 +15,13 @@ import { readWeights } from "../io/weights.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
 import { type Trace, writeTrace } from "../eval/trace.ts";
 import { loadSolveModel, type Solution, solve } from "../eval/solve.ts";
-import { parsePuzzle, splitPuzzles, sudokuLines } from "../eval/puzzles.ts";
+import {
+  parsePuzzle,
+  type Puzzle,
+  solutionTokens,
+  splitPuzzles,
+  sudokuLines,
+} from "../eval/puzzles.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { exampleView } from "../viz/view.ts";
 import { renderTerm, terminalWidth, useColor } from "../viz/term.ts";
@@ -183,8 +189,10 @@ function describe(s: Solution, color: boolean): string {
 }
 
 /**
- * The solved puzzles as a trace (labels unknown), as `hrm eval --trace` writes one, up to the
- * last segment any of them ran (with --act, a puzzle that stopped earlier keeps its answer).
+ * The solved puzzles as a trace, as `hrm eval --trace` writes one, up to the last segment any of
+ * them ran (with --act, a puzzle that stopped earlier keeps its answer). The labels are a
+ * solution ({@linkcode solutionTokens}: the model's own when valid), so pictures mark right and
+ * wrong cells; −100 where a puzzle has none.
  */
 function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: string): Trace {
   const { S, P, D, V } = model.dims;
@@ -202,7 +210,7 @@ function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: strin
     n,
     segments: G,
     inputs: cat(Int32Array, solved.map((s) => s.tokens!)),
-    labels: new Int32Array(n * S).fill(-100),
+    labels: cat(Int32Array, solved.map((s) => solutionLabels(s, S))),
     puzzle_identifiers: new Int32Array(n),
     preds: cat(Int32Array, solved.map((s) => s.record!.preds.subarray(0, G * S))),
     q_halt_logits: cat(Float32Array, solved.map((s) => s.record!.q_halt_logits.subarray(0, G))),
@@ -220,6 +228,12 @@ function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: strin
       checkpoint,
     },
   };
+}
+
+function solutionLabels(s: Solution, S: number): Int32Array {
+  const p = parsePuzzle(s.puzzle) as Puzzle;
+  const last = s.record!.preds.subarray((s.segments! - 1) * S, s.segments! * S);
+  return solutionTokens(p, last) ?? new Int32Array(S).fill(-100);
 }
 
 async function draw(

@@ -12,8 +12,20 @@
  *
  * @module
  */
+import { astarPath } from "../../datasets/maze/astar.ts";
 import { checkMazePath } from "../../datasets/maze/check.ts";
-import { decodeMaze, encodeMaze, MAZE_VOCAB_SIZE } from "../../datasets/maze/encoding.ts";
+import {
+  decodeMaze,
+  encodeMaze,
+  GOAL,
+  MAZE_VOCAB_SIZE,
+  OPEN,
+  PATH,
+  START,
+  WALL,
+} from "../../datasets/maze/encoding.ts";
+import { MINI_GRIDS } from "../../datasets/sudoku/mini.ts";
+import { SudokuSolver } from "../../datasets/sudoku/solver.ts";
 
 /** What kind of puzzle a text holds. */
 export type PuzzleKind = "sudoku" | "maze";
@@ -310,4 +322,48 @@ export function sudokuLines(
     lines.push(cells.join(" "));
   }
   return lines;
+}
+
+/**
+ * A solution of `p` as label tokens (the datasets' form), for pictures and traces: the model's
+ * own answer when it is valid (a puzzle may have several solutions), else one the exact solvers
+ * find (Sudoku: the first solution; maze: the reference's A* shortest path). Undefined when the
+ * puzzle has none.
+ *
+ * @param p The puzzle.
+ * @param preds The model's answer tokens.
+ * @returns Label tokens, `side²`, or undefined.
+ *
+ * @example A 2×2 maze whose answer leaves out the path gets the A* path
+ * ```ts
+ * import { parsePuzzle, solutionTokens } from "./puzzles.ts";
+ * const p = parsePuzzle("S \n G");
+ * if (typeof p === "string") throw new Error(p);
+ * if (solutionTokens(p, p.tokens)!.join() !== "3,5,2,4") throw new Error();
+ * ```
+ */
+export function solutionTokens(p: Puzzle, preds: ArrayLike<number>): Int32Array | undefined {
+  const n = p.side;
+  if (p.kind === "maze") {
+    const v = checkMazePath(p.tokens, preds, n);
+    if (v.optimal) return Int32Array.from(preds);
+    const path = astarPath(
+      Array.from(p.tokens, (t) => (t === WALL ? 1 : 0)),
+      n,
+      p.tokens.indexOf(START),
+      p.tokens.indexOf(GOAL),
+    );
+    if (!path) return undefined;
+    const out = Int32Array.from(p.tokens);
+    for (const i of path) if (out[i] === OPEN) out[i] = PATH;
+    return out;
+  }
+  if (judgeAnswer(p, preds).valid) return Int32Array.from(preds);
+  const clues = Array.from(p.tokens, (t) => (t >= 2 ? t - 1 : 0));
+  let grid: ArrayLike<number> | undefined;
+  if (n === 9) {
+    const solver = new SudokuSolver();
+    if (solver.solve(clues, 1) > 0) grid = solver.solution;
+  } else grid = MINI_GRIDS.find((g) => clues.every((c, i) => c === 0 || c === g[i]));
+  return grid ? Int32Array.from(grid, (d) => d + 1) : undefined;
 }

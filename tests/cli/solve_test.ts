@@ -9,6 +9,7 @@ import { createModel } from "../../lib/model/create.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
 import { initHrm, stateDict } from "../../lib/model/state.ts";
 import { readTrace } from "../../lib/eval/trace.ts";
+import { judgeAnswer, parsePuzzle, type Puzzle } from "../../lib/eval/puzzles.ts";
 import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest } from "../_helpers.ts";
 
@@ -108,6 +109,11 @@ gpuTest("hrm solve --act on a reference torch checkpoint; --trace and --show png
   const trace = await readTrace(`${dir}/t.safetensors`);
   const used = heads.map((h) => Number(/, (\d) segments?/.exec(h)![1]));
   assertEquals([trace.n, trace.segments, trace.meta.task], [3, Math.max(...used), "sudoku"]);
+  // labels: a solution of each puzzle (the solver's, the untrained model's answers being wrong)
+  for (let i = 0; i < 3; i++) {
+    const labels = trace.labels.subarray(i * 81, (i + 1) * 81);
+    assertEquals(judgeAnswer(parsePuzzle(rows[i]) as Puzzle, labels).valid, true);
+  }
   for (let i = 1; i <= 3; i++) {
     const png = await Deno.readFile(`${dir}/p.${i}.png`);
     assertEquals([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"

@@ -1,6 +1,12 @@
 // Puzzle text for `hrm solve`: formats accepted, one-line refusals, answers judged.
 import { assert, assertEquals } from "@std/assert";
-import { judgeAnswer, parsePuzzle, type Puzzle, splitPuzzles } from "../../lib/eval/puzzles.ts";
+import {
+  judgeAnswer,
+  parsePuzzle,
+  type Puzzle,
+  solutionTokens,
+  splitPuzzles,
+} from "../../lib/eval/puzzles.ts";
 
 // A valid 9×9 grid and a puzzle from it (the CSV's form: `.` for blanks).
 const SOLUTION =
@@ -110,4 +116,21 @@ Deno.test("judgeAnswer: a maze path from S to G is valid; a broken one is not", 
   assertEquals(a.text, good.join("\n"));
   const broken = ["#####", "#So #", "# # #", "#  G#", "#####"];
   assertEquals(judgeAnswer(p, enc(broken)).valid, false);
+});
+
+Deno.test("solutionTokens: the model's answer when valid, else the solver's", () => {
+  const p = ok(PUZZLE);
+  assertEquals([...solutionTokens(p, tokens(SOLUTION))!], [...tokens(SOLUTION)]);
+  const wrong = solutionTokens(p, new Int32Array(81).fill(2))!;
+  assert(judgeAnswer(p, wrong).valid, "a solution of the puzzle");
+  const mini = ok("12..34....21....");
+  assert(judgeAnswer(mini, solutionTokens(mini, new Int32Array(16))!).valid);
+  const maze = ok(["#####", "#S  #", "# # #", "#  G#", "#####"].join("\n"));
+  const path = solutionTokens(maze, maze.tokens)!;
+  assertEquals(
+    judgeAnswer(maze, path).text,
+    ["#####", "#Soo#", "# #o#", "#  G#", "#####"].join("\n"),
+  );
+  const walled = ok(["#####", "#S# #", "###G#", "#   #", "#####"].join("\n"));
+  assertEquals(solutionTokens(walled, walled.tokens), undefined);
 });
