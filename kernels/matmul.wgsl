@@ -23,6 +23,8 @@ struct Params {
 
 // Element types TA, TB, TC (f32 or f16) are aliases prepended by lib/gpu/wgsl.ts (typeAliases):
 // f16 operands are widened on load and every sum is f32; an f16 out is rounded once at the store.
+// TR (f16 or f32): every operand passes through it on load, so TR = f16 rounds f32 operands to
+// float16 (mixed precision's f16 activations, without an f16 copy); TR = f32 changes nothing.
 @group(0) @binding(0) var<storage, read> a: array<TA>;
 @group(0) @binding(1) var<storage, read> b: array<TB>;
 @group(0) @binding(2) var<storage, read_write> out: array<TC>;
@@ -33,11 +35,11 @@ fn outer(x: vec4<f32>, y: vec4<f32>) -> mat4x4<f32> {
 }
 
 fn loadA(i: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(f32(a[i.x]), f32(a[i.y]), f32(a[i.z]), f32(a[i.w]));
+  return vec4<f32>(vec4<TR>(vec4<f32>(f32(a[i.x]), f32(a[i.y]), f32(a[i.z]), f32(a[i.w]))));
 }
 
 fn loadB(i: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(f32(b[i.x]), f32(b[i.y]), f32(b[i.z]), f32(b[i.w]));
+  return vec4<f32>(vec4<TR>(vec4<f32>(f32(b[i.x]), f32(b[i.y]), f32(b[i.z]), f32(b[i.w]))));
 }
 
 // Stores row m, columns n..n+3 of the result (c holds alpha-less sums).

@@ -27,6 +27,8 @@ struct Params {
 
 // Element types TA, TB, TC (f32 or f16) are aliases prepended by lib/gpu/wgsl.ts (typeAliases):
 // f16 operands are widened on load and every sum is f32; an f16 out is rounded once at the store.
+// TR (f16 or f32): every operand passes through it on load, so TR = f16 rounds f32 operands to
+// float16 (mixed precision's f16 activations, without an f16 copy); TR = f32 changes nothing.
 @group(0) @binding(0) var<storage, read> a: array<TA>;
 @group(0) @binding(1) var<storage, read> b: array<TB>;
 @group(0) @binding(2) var<storage, read_write> out: array<TC>;
@@ -89,14 +91,14 @@ fn matmul_tiled(
       let gm = tileM + mm;
       let gka = k0 + ka;
       var va = 0.0;
-      if (gm < p.M && gka < p.K) { va = f32(a[baseA + gm * p.sAm + gka * p.sAk]); }
+      if (gm < p.M && gka < p.K) { va = f32(TR(f32(a[baseA + gm * p.sAm + gka * p.sAk]))); }
       As[ka * ROW + mm / 4u][mm % 4u] = va;
       var nn: u32; var kb: u32;
       if (TRANS_B) { nn = e / BK; kb = e % BK; } else { nn = e % BN; kb = e / BN; }
       let gn = tileN + nn;
       let gkb = k0 + kb;
       var vb = 0.0;
-      if (gn < p.N && gkb < p.K) { vb = f32(b[baseB + gkb * p.sBk + gn * p.sBn]); }
+      if (gn < p.N && gkb < p.K) { vb = f32(TR(f32(b[baseB + gkb * p.sBk + gn * p.sBn]))); }
       Bs[kb * ROW + nn / 4u][nn % 4u] = vb;
     }
     workgroupBarrier();

@@ -8,6 +8,7 @@
 // m_div = 1 - b1^t) or the CUDA package's form (step_size = lr / (1 - b1^t), m_div = 1); the
 // wrapper picks by uniforms, the code is the same. No epsilon: atan2 is bounded. atan2(0, 0) is
 // taken as 0 explicitly (WGSL leaves it unspecified), so a zero-gradient entry only decays.
+// g = grads * grad_scale undoes a static loss scale (float16 mixed precision); 1 otherwise.
 // Bindings: 0 grads [n], 1 params [n], 2 m [n], 3 v [n] (1-3 read_write), 4 uniform.
 // Workgroup counts over the 1-D limit fold into y: index = x + y * num_workgroups.x * WG.
 override WG: u32 = 64;
@@ -22,6 +23,7 @@ struct Params {
   b2: f32,
   one_minus_b1: f32,
   one_minus_b2: f32,
+  grad_scale: f32,
 }
 
 @group(0) @binding(0) var<storage, read> grads: array<f32>;
@@ -34,7 +36,7 @@ struct Params {
 fn adam_atan2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= u.n) { return; }
-  let g = grads[i];
+  let g = grads[i] * u.grad_scale;
   let mi = u.b1 * m[i] + u.one_minus_b1 * g;
   let vi = u.b2 * v[i] + u.one_minus_b2 * g * g;
   m[i] = mi;

@@ -150,6 +150,7 @@ export const evalCommand: Command = {
       f["batch-size"] === undefined ? "global_batch_size" : "--batch-size",
     );
     await broadcastModel(world, model);
+    if (root && model.dtypeNote) console.error(`hrm: ${model.dtypeNote}`);
     const src = samplerSource(test);
     const total = Math.min(src.inputs.length / test.meta.seq_len, (f.limit as number) ?? Infinity);
     const bar = root

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Command } from "./command.ts";
-import { describeGpu, requestGpu } from "../gpu/device.ts";
+import { describeGpu, type Gpu, requestGpu } from "../gpu/device.ts";
+import { computeDtype } from "../gpu/variants.ts";
 import { HrmError } from "../errors.ts";
 
 /** `hrm info`: prints the GPU adapter, its backend, fallback flag, features and limits. */
@@ -24,7 +25,8 @@ export const info: Command = {
     },
   ],
   async run(ctx): Promise<void> {
-    const d = describeGpu(await requestGpu());
+    const gpu = await requestGpu();
+    const d = { ...describeGpu(gpu), precision: precision(gpu) };
     if (ctx.flags.json) console.log(JSON.stringify(d, null, 2));
     else printTable(d);
     if (ctx.flags["require-gpu"] && d.isFallbackAdapter) {
@@ -38,8 +40,24 @@ export const info: Command = {
   },
 };
 
+/** How each arch.forward_dtype runs on this adapter (WebGPU has no bfloat16). */
+export function precision(gpu: Gpu): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of ["bfloat16", "float16", "float32"] as const) {
+    try {
+      const c = computeDtype(gpu, f);
+      out[f] = c.dtype === "float16" ? "float16 mixed precision" : "float32";
+    } catch {
+      out[f] = "unavailable (no shader-f16)";
+    }
+  }
+  return out;
+}
+
 /** Prints the adapter as an aligned table. */
-function printTable(d: ReturnType<typeof describeGpu>): void {
+function printTable(
+  d: ReturnType<typeof describeGpu> & { precision: Record<string, string> },
+): void {
   const rows: [string, string][] = [
     ...Object.entries(d.adapter).map(([k, v]): [string, string] => [k, v || "(not reported)"]),
     ["backend", d.backend],
@@ -50,6 +68,10 @@ function printTable(d: ReturnType<typeof describeGpu>): void {
         : "no",
     ],
     ["features", d.features.join(", ") || "(none)"],
+    [
+      "forward_dtype",
+      Object.entries(d.precision).map(([k, v]) => `${k} runs as ${v}`).join("; "),
+    ],
   ];
   const limits = Object.entries(d.limits);
   const width = Math.max(...rows.map(([k]) => k.length), ...limits.map(([k]) => k.length + 2));

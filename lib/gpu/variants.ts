@@ -79,3 +79,63 @@ export function parseMatmulVariant(name: string): MatmulVariant {
     `HRM_MATMUL=${name} names no matmul variant: expected ${MATMUL_VARIANTS.join(", ")}`,
   );
 }
+
+/** The reference's `arch.forward_dtype` values. */
+export type ForwardDtypeName = "bfloat16" | "float16" | "float32";
+
+/** The precision hrm computes a model's matmuls in. */
+export type ComputeDtype = "float32" | "float16";
+
+/**
+ * What `arch.forward_dtype` runs as on this device. WebGPU has no bfloat16: `float16` runs the
+ * float16 mixed-precision path (f16 matmul operands, f32 sums, f32 master weights, optimizer,
+ * norms, softmax, losses and halting logits) wherever the adapter has `shader-f16`;
+ * `bfloat16` (the reference's default) maps to that path on hardware adapters with
+ * `shader-f16`, and to float32 on software adapters, where f16 is slower (no texture matmul)
+ * and there is no memory to save; `float32` (and an absent dtype) is float32 everywhere.
+ *
+ * @param gpu The device.
+ * @param forward The configured `arch.forward_dtype` (absent: float32).
+ * @returns The dtype and, when it is not the configured one, a one-line note saying why.
+ * @throws {HrmError} for `float16` on an adapter without `shader-f16`.
+ *
+ * @example
+ * ```ts ignore
+ * const { dtype, note } = computeDtype(gpu, "bfloat16"); // "float16" on a discrete GPU
+ * ```
+ */
+export function computeDtype(
+  gpu: Gpu,
+  forward: ForwardDtypeName | undefined,
+): { dtype: ComputeDtype; note?: string } {
+  const f16 = gpu.features.has("shader-f16");
+  if (forward === "float16") {
+    if (!f16) {
+      throw new HrmError(
+        undefined,
+        `arch.forward_dtype=float16 needs the adapter feature shader-f16, which ` +
+          `${gpu.adapter.info.description || "this adapter"} lacks: use arch.forward_dtype=float32`,
+      );
+    }
+    return { dtype: "float16" };
+  }
+  if (forward !== "bfloat16") return { dtype: "float32" };
+  if (!f16) {
+    return {
+      dtype: "float32",
+      note: "arch.forward_dtype bfloat16 runs as float32: WebGPU has no bfloat16 and this " +
+        "adapter has no shader-f16",
+    };
+  }
+  if (isSoftwareAdapter(gpu)) {
+    return {
+      dtype: "float32",
+      note: "arch.forward_dtype bfloat16 runs as float32 on this software adapter (WebGPU has " +
+        "no bfloat16; float16 would be slower here); arch.forward_dtype=float16 forces float16",
+    };
+  }
+  return {
+    dtype: "float16",
+    note: "arch.forward_dtype bfloat16 runs as float16 mixed precision (WebGPU has no bfloat16)",
+  };
+}

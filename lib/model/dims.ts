@@ -48,6 +48,11 @@ export interface HrmArch {
   halt_exploration_prob: number;
   /** TRM: the attention sub-layer is a SwiGLU across the sequence axis. */
   mlp_t?: boolean;
+  /**
+   * The reference's activation dtype; absent means float32. How it runs on a device:
+   * lib/gpu/variants.ts `computeDtype` (bfloat16 maps to the float16 path or float32).
+   */
+  forward_dtype?: "bfloat16" | "float16" | "float32";
   /** TRM: puzzle prefix slots; 0 (and HRM) means ceil(puzzle_emb_ndim / hidden_size). */
   puzzle_emb_len?: number;
   /** TRM: halt when q_halt > 0, no Q-continue target or loss (HRM: q_halt > q_continue). */
@@ -195,6 +200,7 @@ export function archFromConfig(
     rope_theta: arch.rope_theta,
     halt_max_steps: arch.halt_max_steps,
     halt_exploration_prob: arch.halt_exploration_prob,
+    ...(arch.forward_dtype ? { forward_dtype: arch.forward_dtype } : {}),
   };
 }
 

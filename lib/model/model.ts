@@ -24,6 +24,8 @@ import { embeddingBackward, embeddingForward } from "../ops/embedding.ts";
 import { linearBackward, linearForward, matmul } from "../ops/matmul.ts";
 import { type RopeTables, ropeTables } from "../ops/rope.ts";
 import { copyRows } from "../ops/slice.ts";
+import { cast } from "../ops/cast.ts";
+import { type ComputeDtype, computeDtype } from "../gpu/variants.ts";
 import type { BlockContext, BlockWeights } from "../nn/block.ts";
 import { levelBackward, levelForward, type LevelSaved } from "../nn/reasoning_module.ts";
 import { haltDecision, type HrmArch, type HrmDims, hrmDims, type ModelKind } from "./dims.ts";
@@ -103,6 +105,15 @@ export abstract class ReasoningModel {
   readonly spec: RecurrenceSpec;
   /** Trainable weights (AdamATan2). */
   readonly params: FlatParams;
+  /**
+   * The float16 copy of the weights the matmuls read under float16 mixed precision (refreshed
+   * from `params` at every segment); undefined in float32.
+   */
+  readonly half: FlatParams | undefined;
+  /** The precision of the matmuls ({@linkcode computeDtype} of arch.forward_dtype). */
+  readonly computeDtype: ComputeDtype;
+  /** Why the compute dtype differs from arch.forward_dtype, if it does (for logs). */
+  readonly dtypeNote: string | undefined;
   /** `[D]` */
   readonly H_init: Tensor;
   /** `[D]` */
@@ -119,11 +130,14 @@ export abstract class ReasoningModel {
     this.spec = spec;
     this.dims = hrmDims(arch);
     const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
-    this.params = new FlatParams(
-      gpu,
-      paramLayout(arch, this.dims, align, spec.levels),
-      "params",
-    );
+    const layout = paramLayout(arch, this.dims, align, spec.levels);
+    this.params = new FlatParams(gpu, layout, "params");
+    const cd = computeDtype(gpu, arch.forward_dtype);
+    this.computeDtype = cd.dtype;
+    this.dtypeNote = cd.note;
+    this.half = cd.dtype === "float16"
+      ? new FlatParams(gpu, layout, "params_f16", "f16")
+      : undefined;
     this.H_init = Tensor.empty(gpu, [this.dims.D], "f32", BUFFER_NAMES.H_init);
     this.L_init = Tensor.empty(gpu, [this.dims.D], "f32", BUFFER_NAMES.L_init);
     this.puzzle_emb = arch.puzzle_emb_ndim > 0
@@ -169,7 +183,16 @@ export abstract class ReasoningModel {
   /** Sizes for a call on `B` rows. */
   context(B: number): BlockContext {
     const d = this.dims;
-    return { B, T: d.T, D: d.D, NH: d.NH, HD: d.HD, eps: this.arch.rms_norm_eps, rope: this.#rope };
+    return {
+      B,
+      T: d.T,
+      D: d.D,
+      NH: d.NH,
+      HD: d.HD,
+      eps: this.arch.rms_norm_eps,
+      rope: this.#rope,
+      half: this.half !== undefined,
+    };
   }
 
   /** A carry of `B` rows (contents undefined until reset). */
@@ -228,8 +251,11 @@ export abstract class ReasoningModel {
   ): { out: SegmentOutputs; saved?: InnerSaved } {
     const B = x.shape[0];
     const c = this.context(B);
-    const Hw = this.levelWeights(this.params, this.spec.hLevel);
-    const Lw = this.levelWeights(this.params, "L");
+    // float16: this segment's matmuls read an f16 copy of the current weights.
+    if (this.half) cast(enc, this.params.flat, "f16", this.half.flat);
+    const w = this.half ?? this.params;
+    const Hw = this.levelWeights(w, this.spec.hLevel);
+    const Lw = this.levelWeights(w, "L");
     const { H_cycles, L_cycles } = this.arch;
     // The call schedule, then the trailing calls that keep gradient.
     const calls: ("L" | "H")[] = [];
@@ -353,8 +379,10 @@ export abstract class ReasoningModel {
    */
   #recurrenceBackward(enc: Encoder, s: InnerSaved, grads: FlatParams, dz_H: Tensor): Tensor {
     const hl = this.spec.hLevel;
-    const Hw = this.levelWeights(this.params, hl), dHw = this.levelWeights(grads, hl);
-    const Lw = this.levelWeights(this.params, "L"), dLw = this.levelWeights(grads, "L");
+    // The f16 copy made by the forward of this segment (the weights have not changed since).
+    const w = this.half ?? this.params;
+    const Hw = this.levelWeights(w, hl), dHw = this.levelWeights(grads, hl);
+    const Lw = this.levelWeights(w, "L"), dLw = this.levelWeights(grads, "L");
     let dz = levelBackward(enc, Hw, dHw, dz_H, s.H, s.ctx);
     let dx: Tensor | undefined;
     for (let i = s.L.length - 1; i >= 0; i--) {
@@ -430,6 +458,7 @@ export abstract class ReasoningModel {
   /** Releases every GPU buffer of the model. */
   release(): void {
     this.params.release();
+    this.half?.release();
     this.H_init.release();
     this.L_init.release();
     this.puzzle_emb?.release();

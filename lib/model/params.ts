@@ -116,10 +116,16 @@ export class FlatParams {
    * @param gpu The device.
    * @param layout From {@linkcode paramLayout}.
    * @param label `params`, `grads`, `adam_m`, `adam_v`.
+   * @param dtype `f16` for the float16 copy of the weights (mixed precision).
    */
-  constructor(gpu: Gpu, layout: { specs: ParamSpec[]; size: number }, label: string) {
+  constructor(
+    gpu: Gpu,
+    layout: { specs: ParamSpec[]; size: number },
+    label: string,
+    dtype: "f32" | "f16" = "f32",
+  ) {
     this.specs = layout.specs;
-    this.flat = Tensor.empty(gpu, [layout.size], "f32", label);
+    this.flat = Tensor.empty(gpu, [layout.size], dtype, label);
     const views = new Map<string, Tensor>();
     for (const s of layout.specs) {
       views.set(s.name, Tensor.view(this.flat, s.offset, s.shape, s.name));

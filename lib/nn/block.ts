@@ -56,6 +56,11 @@ export interface BlockContext {
   eps: number;
   /** RoPE tables, or undefined for learned/no positions. */
   rope: RopeTables | undefined;
+  /**
+   * float16 mixed precision (arch.forward_dtype float16): every matmul operand is rounded to f16
+   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32.
+   */
+  half?: boolean;
 }
 
 /** What the attention sub-layer's backward needs. */
@@ -109,9 +114,10 @@ export function blockForward(
     h1 = r.h1;
     if (r.saved) mix = { attention: r.saved };
   }
-  const gu = linearForward(enc, rows(h1, c.D), w.gate_up);
+  const r16 = { round16: c.half };
+  const gu = linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16);
   const act = swigluForward(enc, gu);
-  const m = linearForward(enc, act, w.down);
+  const m = linearForward(enc, act, w.down, undefined, r16);
   const { y: h2, rstd: rstd2 } = rmsnormForward(enc, h1, c.eps, { residual: m });
   m.release();
   if (save) return { y: h2, saved: { h0, mix: mix!, h1, gu, act, h2, rstd2 } };
@@ -128,10 +134,12 @@ function attentionLayerForward(
   save: boolean,
 ): { h1: Tensor; saved?: AttentionSaved } {
   const N = c.B * c.T;
-  const qkv = linearForward(enc, rows(h0, c.D), w.qkv!).reshape([c.B, c.T, 3 * c.NH * c.HD]);
+  const r16 = { round16: c.half };
+  const qkv = linearForward(enc, rows(h0, c.D), w.qkv!, undefined, r16)
+    .reshape([c.B, c.T, 3 * c.NH * c.HD]);
   if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
   const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
-  const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!);
+  const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
   if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
@@ -152,7 +160,9 @@ function attentionLayerBackward(
 ): Tensor {
   const N = c.B * c.T;
   const dr1 = rmsnormBackward(enc, dh1, h1, s.rstd1);
-  const dattn = linearBackward(enc, rows(dr1, c.D), s.attn.reshape([N, c.NH * c.HD]), w.o!, dw.o!)!;
+  const r16 = { round16: c.half };
+  const attn = s.attn.reshape([N, c.NH * c.HD]);
+  const dattn = linearBackward(enc, rows(dr1, c.D), attn, w.o!, dw.o!, r16)!;
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
@@ -171,7 +181,7 @@ function attentionLayerBackward(
     rows(h0, c.D),
     w.qkv!,
     dw.qkv!,
-    { dxInto: dr1 },
+    { ...r16, dxInto: dr1 },
   )!;
   dqkv.release();
   for (const t of [s.qkv, s.attn, s.lse, s.rstd1]) t.release();
@@ -191,11 +201,13 @@ export function blockBackward(
   c: BlockContext,
 ): Tensor {
   const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
-  const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down)!;
+  const r16 = { round16: c.half };
+  const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down, r16)!;
   const dgu = swigluBackward(enc, dact, s.gu);
   dact.release();
   // d(h1) = residual gradient dr2 + gate_up_proj's, summed by the matmul into dr2.
   const dh1Total = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up, {
+    ...r16,
     dxInto: dr2,
   })!;
   dgu.release();

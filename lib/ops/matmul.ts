@@ -46,6 +46,11 @@ export interface MatmulOptions {
   variant?: MatmulVariant | "naive";
   /** Largest storage binding in bytes (default: the device limit; tests force chunking with it). */
   maxBindingBytes?: number;
+  /**
+   * Round every operand to float16 as it is loaded (sums stay f32): mixed precision's f16
+   * operands without f16 copies. Needs shader-f16; runs on the buffer/tiled kernels.
+   */
+  round16?: boolean;
 }
 
 interface BufferKernel {
@@ -119,7 +124,8 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
     }
   }
   const out = opts.out ?? Tensor.empty(enc.gpu, shape, "f32", "matmul");
-  const f16 = a.dtype === "f16" || b.dtype === "f16" || out.dtype === "f16";
+  const f16 = a.dtype === "f16" || b.dtype === "f16" || out.dtype === "f16" ||
+    (opts.round16 ?? false);
   if (f16) requireShaderF16(enc.gpu, "matmul");
   const prob: MatmulProblem = {
     ...p,
@@ -143,7 +149,7 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
     textureMatmul(enc, prob, limit);
   } else {
     const which = variant === "texture" || (f16 && variant === "naive") ? "buffer" : variant;
-    bufferMatmul(enc, prob, which, limit);
+    bufferMatmul(enc, prob, which, limit, opts.round16 ?? false);
   }
   return out;
 }
@@ -187,6 +193,7 @@ function bufferMatmul(
   p: MatmulProblem,
   which: "buffer" | "tiled" | "naive",
   limitBytes: number,
+  round16: boolean,
 ): void {
   const bk = BUFFER_KERNELS[which];
   const maxGroups = enc.gpu.limits.maxComputeWorkgroupsPerDimension;
@@ -197,7 +204,12 @@ function bufferMatmul(
     return undefined;
   });
   const constants = which === "tiled" ? { TRANS_A: p.transA, TRANS_B: p.transB } : undefined;
-  const types = { TA: floatType(p.a), TB: floatType(p.b), TC: floatType(p.c) };
+  const types = {
+    TA: floatType(p.a),
+    TB: floatType(p.b),
+    TC: floatType(p.c),
+    TR: round16 ? "f16" as const : "f32" as const,
+  };
   const kernel = which === "naive"
     ? bk.kernel
     : composeKernel({ name: bk.kernel.file, source: bk.kernel.source }, bk.kernel.entry, [
@@ -229,6 +241,7 @@ function bufferMatmul(
  * @param x Input `[..., in]` (leading dimensions are flattened into rows N).
  * @param W Weight `[out, in]`.
  * @param out Optional result `[..., out]`.
+ * @param opts `round16`: operands rounded to float16 on load (mixed precision).
  * @returns `y` `[..., out]`: `out`, or a new pooled tensor.
  * @throws {RangeError} naming `linearForward` and the shapes when `in` differs.
  *
@@ -237,14 +250,24 @@ function bufferMatmul(
  * const y = linearForward(enc, x, W); // x [N, 512], W [1536, 512] -> y [N, 1536]
  * ```
  */
-export function linearForward(enc: Encoder, x: Tensor, W: Tensor, out?: Tensor): Tensor {
+export function linearForward(
+  enc: Encoder,
+  x: Tensor,
+  W: Tensor,
+  out?: Tensor,
+  opts: { round16?: boolean } = {},
+): Tensor {
   const { rows, inF, outF } = linearShapes("linearForward", x, W);
   const yShape = [...x.shape.slice(0, -1), outF];
   const y = out ?? Tensor.empty(enc.gpu, yShape, "f32", "linear");
   if (y.size !== rows * outF) {
     throw new RangeError(`linearForward: out ${fmt(y)} should be [${yShape.join(", ")}]`);
   }
-  matmul(enc, x.reshape([rows, inF]), W, { transB: true, out: y.reshape([rows, outF]) });
+  matmul(enc, x.reshape([rows, inF]), W, {
+    transB: true,
+    out: y.reshape([rows, outF]),
+    round16: opts.round16,
+  });
   return y;
 }
 
@@ -257,7 +280,8 @@ export function linearForward(enc: Encoder, x: Tensor, W: Tensor, out?: Tensor):
  * @param x The forward input, `[..., in]`.
  * @param W The weight, `[out, in]`.
  * @param dW Weight gradient `[out, in]`, accumulated into.
- * @param opts `needDx: false` skips `dx` (first layer); `dxInto` adds `dx` into that tensor
+ * @param opts `needDx: false` skips `dx` (first layer); `round16` rounds operands to float16 on
+ *   load (mixed precision); `dxInto` adds `dx` into that tensor
  *   (x's shape) instead of allocating one: the residual branch's gradient sum, fused into the
  *   matmul (beta = 1) rather than a separate add.
  * @returns `dx` `[..., in]` (`dxInto`, or a new pooled tensor), or undefined when `needDx` is
@@ -275,7 +299,7 @@ export function linearBackward(
   x: Tensor,
   W: Tensor,
   dW: Tensor,
-  opts: { needDx?: boolean; dxInto?: Tensor } = {},
+  opts: { needDx?: boolean; dxInto?: Tensor; round16?: boolean } = {},
 ): Tensor | undefined {
   const { rows, inF, outF } = linearShapes("linearBackward", x, W);
   if (dy.size !== rows * outF || dy.shape[dy.shape.length - 1] !== outF) {
@@ -288,13 +312,22 @@ export function linearBackward(
     throw new RangeError(`linearBackward: dW ${fmt(dW)} should be W's shape ${fmt(W)}`);
   }
   const dy2 = dy.reshape([rows, outF]);
-  matmul(enc, dy2, x.reshape([rows, inF]), { transA: true, beta: 1, out: dW });
+  matmul(enc, dy2, x.reshape([rows, inF]), {
+    transA: true,
+    beta: 1,
+    out: dW,
+    round16: opts.round16,
+  });
   if (opts.needDx === false) return undefined;
   if (opts.dxInto && opts.dxInto.size !== x.size) {
     throw new RangeError(`linearBackward: dxInto ${fmt(opts.dxInto)} should be x's ${fmt(x)}`);
   }
   const dx = opts.dxInto ?? Tensor.empty(enc.gpu, x.shape, "f32", "linear_dx");
-  matmul(enc, dy2, W, { out: dx.reshape([rows, inF]), beta: opts.dxInto ? 1 : 0 });
+  matmul(enc, dy2, W, {
+    out: dx.reshape([rows, inF]),
+    beta: opts.dxInto ? 1 : 0,
+    round16: opts.round16,
+  });
   return dx;
 }
 

@@ -45,6 +45,12 @@ export interface AdamAtan2Options {
    * largest storage binding. Tests set it small to exercise chunking.
    */
   chunkElements?: number;
+  /**
+   * Multiplies the gradients before use: 1/S undoes a static loss scale S (float16 mixed
+   * precision scales the loss gradient so small gradients survive f16 operands).
+   * @default {1}
+   */
+  gradScale?: number;
 }
 
 function sameSize(op: string, ts: readonly Tensor[]): void {
@@ -115,6 +121,7 @@ export function adamAtan2(
         f32(beta2),
         f32(1 - beta1),
         f32(1 - beta2),
+        f32(opts.gradScale ?? 1),
       ],
       workgroups: grid1d(enc.gpu, len, WG),
     });

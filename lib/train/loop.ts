@@ -228,6 +228,13 @@ export async function trainRun(gpu: Gpu, opts: TrainOptions): Promise<TrainResul
     micro.rows,
     micro.flag,
   );
+  if (root && model.dtypeNote) opts.onNote?.(model.dtypeNote);
+  else if (root && model.computeDtype === "float16") {
+    opts.onNote?.(
+      "float16 mixed precision: f16 matmul operands, f32 sums, master weights and " +
+        "optimizer; static loss scale 1024",
+    );
+  }
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, cfg.seed, {
     emaRate: cfg.ema ? cfg.ema_rate : undefined,
     freezeWeights: cfg.freeze_weights,

@@ -83,6 +83,13 @@ interface BackwardOut {
   dpuz: Tensor | undefined;
 }
 
+/**
+ * The static loss scale of float16 training: 2¹⁰ lifts gradients of ~1e-8 (a 1/768 batch scale
+ * times small per-token terms) above f16's subnormal floor (6e-8), while a loss gradient of at
+ * most 1/B per logit stays far below f16's 65504.
+ */
+export const LOSS_SCALE_F16 = 1024;
+
 /** GPU state of a training run besides the weights. */
 export class Trainer {
   /** The model. */
@@ -93,6 +100,12 @@ export class Trainer {
   readonly globalBatchSize: number;
   /** Rows per forward/backward pass (this rank's rows unless split into micro-batches). */
   readonly microBatchSize: number;
+  /**
+   * The static loss scale: under float16 mixed precision the loss gradient is multiplied by it,
+   * so gradients small enough to vanish in f16 operands survive, and AdamATan2 divides it out
+   * (SignSGD needs only the sign); 1 in float32. `grads` hold the scaled gradients.
+   */
+  readonly lossScale: number;
   /** This rank's rows of the global batch. */
   readonly shard: Shard;
   /**
@@ -158,6 +171,7 @@ export class Trainer {
       throw new RangeError(`Trainer: micro_batch_size must be a positive integer, got ${mb}`);
     }
     this.microBatchSize = Math.min(mb, batchSize);
+    this.lossScale = model.half ? LOSS_SCALE_F16 : 1;
     this.#lossType = lossType;
     this.#seed = seed;
     const layout = { specs: [...model.params.specs], size: model.params.flat.size };
@@ -360,7 +374,8 @@ export class Trainer {
       }
     }
     x.release();
-    const gs = 1 / this.globalBatchSize; // pretrain.py: loss / global_batch_size
+    // pretrain.py: loss / global_batch_size; times the static loss scale under float16.
+    const gs = this.lossScale / this.globalBatchSize;
     const lm = lmLoss(enc, out.logits, c.data.labels, { lossType: this.#lossType, gradScale: gs });
     const qh = bceWithLogits(enc, out.q_halt_logits, lm.seqCorrect, 0.5 * gs);
     const qc = target ? bceWithLogits(enc, out.q_continue_logits, target, 0.5 * gs) : undefined;
@@ -412,6 +427,7 @@ export class Trainer {
         beta2: h.beta2,
         weightDecay: h.weight_decay,
         step: this.step,
+        gradScale: 1 / this.lossScale,
       });
     }
     if (dpuz) {

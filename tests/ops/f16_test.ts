@@ -9,7 +9,7 @@ import type { Gpu } from "../../lib/gpu/device.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
 import { matmulRef, type MatmulRefShape } from "../ref/matmul.ts";
 import { gpuTest, randomArray } from "../_helpers.ts";
-import { assertEquals, AssertionError, assertThrows } from "@std/assert";
+import { assert, assertEquals, AssertionError, assertThrows } from "@std/assert";
 
 const U16 = 2 ** -11; // unit roundoff of f16 (10 stored mantissa bits)
 const U32 = 2 ** -24; // unit roundoff of f32
@@ -171,6 +171,28 @@ f16Test(
       }
     }
     for (const t of [tx, tW, x16, W16, y]) t.release();
+  },
+);
+
+f16Test(
+  "matmul round16: f32 operands rounded on load give the f16-operand product bit for bit",
+  async (gpu) => {
+    for (const variant of ["buffer", "tiled"] as const) {
+      const M = 33, N = 20, K = 47;
+      const a = randomArray(41, M * K, -4, 4), b = randomArray(42, N * K, -4, 4);
+      const ta = upload(gpu, a, [M, K]), tb = upload(gpu, b, [N, K]);
+      const ta16 = upload(gpu, a, [M, K], "f16"), tb16 = upload(gpu, b, [N, K], "f16");
+      const enc = new Encoder(gpu);
+      const y = matmul(enc, ta, tb, { transB: true, round16: true, variant });
+      const y16 = matmul(enc, ta16, tb16, { transB: true, variant });
+      const y32 = matmul(enc, ta, tb, { transB: true, variant });
+      enc.submit();
+      const [gy, gy16, gy32] = await readTensors(gpu, [y, y16, y32]);
+      assertEquals(Array.from(gy), Array.from(gy16), `${variant}: round16 vs f16 operands`);
+      // And the rounding happened: the f32 product differs.
+      assert(gy.some((v, i) => v !== gy32[i]), `${variant}: round16 changed nothing`);
+      for (const t of [ta, tb, ta16, tb16, y, y16, y32]) t.release();
+    }
   },
 );
 
