@@ -175,7 +175,9 @@ export async function loadResumeState(
       values = t.dtype === "f32" ? toFloat32(s) : s.data as Int32Array;
     }
     await world.broadcast(values);
-    writeTensor(t, values.subarray(world.rank * t.size, (world.rank + 1) * t.size));
+    // The carry: this rank's rows; the rest (moments, EMA) is the same on every rank.
+    const at = name.startsWith("carry.") ? world.rank * t.size : 0;
+    writeTensor(t, values.subarray(at, at + t.size));
   }
   trainer.step = pos.step;
 }

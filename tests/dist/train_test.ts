@@ -131,7 +131,7 @@ async function assertSameRun(
 
 Deno.test({
   name: "mpirun -np 2: halting and SignSGD on duplicate puzzle ids equal one rank; " +
-    "hrm eval split; 2→1 resume",
+    "hrm eval split; resume 2→2 exact, 2→1",
   ignore: why !== undefined || !gpu,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -207,6 +207,15 @@ Deno.test({
     for (const k of ["inputs", "labels", "puzzle_identifiers", "preds", "steps"]) {
       assertEquals([...p2.get(k)!.data], [...p1.get(k)!.data], k);
     }
+    // Stopped after 3 steps on 2 ranks and resumed on 2: exactly the uninterrupted run.
+    const first = await train(`${dir}/same`, "--log-every", "2", "--max-steps", "3");
+    assertEquals(first.code, 0, first.stderr);
+    const resumed = await mpirun(2, [cli, "train", "--resume", `${dir}/same`, "--log-every", "2"]);
+    assertEquals(resumed.code, 0, resumed.stderr);
+    assert(!resumed.stderr.includes("resuming a run trained on"), "no note on the same count");
+    const wTwo = await weights(`${dir}/two/step_${one.step}.safetensors`);
+    const wSame = await weights(`${dir}/same/step_${one.step}.safetensors`);
+    for (const [k, v] of wTwo) assertEquals(wSame.get(k), v, k);
     // Stopped after 3 steps on 2 ranks, resumed on 1: the same run, with a note.
     const part = await train(`${dir}/mixed`, "--log-every", "2", "--max-steps", "3");
     assertEquals(part.code, 0, part.stderr);
