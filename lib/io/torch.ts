@@ -9,8 +9,9 @@
  *
  * A pickle can name any Python callable. This reader runs it on {@linkcode unpickle}, which
  * executes nothing, and accepts only the globals a state dict needs ({@linkcode TORCH_GLOBALS}):
- * anything else is refused by name. Views (offsets, strides, shared storages) are copied into
- * contiguous tensors with the dtype of their storage.
+ * anything else is refused by name. Contiguous tensors are views into the archive's bytes;
+ * strided views (offsets, strides, shared storages) are copied into contiguous tensors with the
+ * dtype of their storage.
  *
  * @module
  */
@@ -241,10 +242,16 @@ function materialize(
         `past the storage's ${t.storage.numel}`,
     );
   }
-  const out = new Uint8Array(n * es);
   const contiguous = t.size.every((_, d) =>
     t.size[d] <= 1 || t.stride[d] === t.size.slice(d + 1).reduce((a, b) => a * b, 1)
   );
+  const at = raw.byteOffset + t.offset * es;
+  if (contiguous && !(big && es > 1) && at % es === 0) {
+    // A view into the archive (torch aligns storages): no copy of a multi-GB table.
+    const data = new ctor(raw.buffer as ArrayBuffer, at, n);
+    return { dtype: t.storage.dtype, shape: [...t.size], data };
+  }
+  const out = new Uint8Array(n * es);
   if (contiguous) out.set(raw.subarray(t.offset * es, (t.offset + n) * es));
   else {
     const idx = new Array(t.size.length).fill(0);
