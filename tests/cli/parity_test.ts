@@ -4,18 +4,13 @@
 // lr_warmup_steps=0` reproduces every updated parameter.
 import { assertEquals } from "@std/assert";
 import { main } from "../../cli.ts";
-import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
+import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
 import { goldenDataset } from "./_golden_dataset.ts";
+import { checkEvalParity, fixtureTensor } from "../_golden.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
-
-function get(m: Map<string, StTensor>, k: string): StTensor {
-  const t = m.get(k);
-  if (!t) throw new Error(`fixture has no ${k}`);
-  return t;
-}
 
 /** The hrm-a dataset and config (see goldenDataset). */
 function hrmDataset() {
@@ -32,27 +27,7 @@ function hrmDataset() {
 
 gpuTest("cli parity: hrm eval reproduces the reference's preds and q_halt_logits", async () => {
   const { dir, config } = await hrmDataset();
-  const code = await main([
-    "eval",
-    "--config",
-    config,
-    "--checkpoint",
-    `${DIR}weights.safetensors`,
-    "--save-preds",
-    `${dir}/preds.safetensors`,
-  ]);
-  assertEquals(code, 0);
-  const preds = (await readSafetensors(`${dir}/preds.safetensors`)).tensors;
-  const trace = (await readSafetensors(`${DIR}eval_trace.safetensors`)).tensors;
-  assertEquals([...(get(preds, "preds").data as Int32Array)], [
-    ...(get(trace, "preds").data as Int32Array),
-  ]);
-  const e = maxRelError(
-    toFloat32(get(preds, "q_halt_logits")),
-    toFloat32(get(trace, "q_halt_logits.3")),
-  );
-  if (!(e <= 1e-4)) throw new Error(`q_halt_logits off by ${e}`);
-  assertEquals([...(get(preds, "steps").data as Int32Array)], [4, 4, 4, 4]);
+  await checkEvalParity(DIR, dir, config, 4, 1e-4);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -80,16 +55,19 @@ gpuTest(
     for (const [k, v] of step) {
       if (!k.startsWith("updated.")) continue;
       const name = k.slice("updated.".length);
-      const ours = toFloat32(get(updated, name)),
+      const ours = toFloat32(fixtureTensor(updated, name)),
         ref = toFloat32(v),
-        w0 = toFloat32(get(before, name));
+        w0 = toFloat32(fixtureTensor(before, name));
       const e = maxRelError(ours.map((x, i) => x - w0[i]), ref.map((x, i) => x - w0[i]));
       if (!(e <= 1e-3)) throw new Error(`${name}: update off by ${e} of its size`);
       checked++;
     }
     assertEquals(checked, 20);
     // H_init/L_init are buffers: unchanged by the step.
-    assertEquals(toFloat32(get(updated, "inner.H_init")), toFloat32(get(before, "inner.H_init")));
+    assertEquals(
+      toFloat32(fixtureTensor(updated, "inner.H_init")),
+      toFloat32(fixtureTensor(before, "inner.H_init")),
+    );
     await Deno.remove(dir, { recursive: true });
   },
 );

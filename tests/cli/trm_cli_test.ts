@@ -3,30 +3,15 @@
 // (from the trace and from the checkpoint) and hrm report; TRM's states are labelled y (z_H) and
 // z (z_L), and a trace records TRM's halting rule (q_halt > 0).
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { main } from "../../cli.ts";
 import { readTrace } from "../../lib/eval/trace.ts";
 import { exampleView } from "../../lib/viz/view.ts";
 import { gpuTest } from "../_helpers.ts";
 import { vizFixture } from "../viz/_fixtures.ts";
 import { goldenDataset } from "./_golden_dataset.ts";
+import { hrm } from "./_hrm.ts";
 
 const DIR = new URL("../fixtures/golden/trm-a/", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
-
-/** Runs `hrm ...args`, capturing console.log and main's own output. */
-async function hrm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const log = console.log;
-  console.log = (...a: unknown[]) => void (stdout += a.join(" ") + "\n");
-  try {
-    const code = await main(args, {
-      out: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
-    });
-    return { code, stdout, stderr };
-  } finally {
-    console.log = log;
-  }
-}
 
 gpuTest("TRM: eval --trace, show, analyze pr and report label y and z", async () => {
   const { dir, config } = await goldenDataset(DIR, { arch: golden.arch });

@@ -6,19 +6,14 @@
 // skipped with a printed reason without it).
 import { assertEquals } from "@std/assert";
 import { main } from "../../cli.ts";
-import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
+import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
 import { goldenDataset } from "./_golden_dataset.ts";
+import { checkEvalParity, fixtureTensor } from "../_golden.ts";
 
 const DIR = new URL("../fixtures/golden/trm-a/", import.meta.url).pathname;
 const SHARED = new URL("../../../shared/golden/trm-a/", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
-
-function get(m: Map<string, StTensor>, k: string): StTensor {
-  const t = m.get(k);
-  if (!t) throw new Error(`fixture has no ${k}`);
-  return t;
-}
 
 function trmDataset() {
   return goldenDataset(DIR, {
@@ -36,28 +31,8 @@ gpuTest(
   "cli parity (TRM): hrm eval reproduces the reference's preds and q_halt_logits",
   async () => {
     const { dir, config } = await trmDataset();
-    const code = await main([
-      "eval",
-      "--config",
-      config,
-      "--checkpoint",
-      `${DIR}weights.safetensors`,
-      "--save-preds",
-      `${dir}/preds.safetensors`,
-    ]);
-    assertEquals(code, 0);
-    const preds = (await readSafetensors(`${dir}/preds.safetensors`)).tensors;
-    const trace = (await readSafetensors(`${DIR}eval_trace.safetensors`)).tensors;
-    assertEquals([...(get(preds, "preds").data as Int32Array)], [
-      ...(get(trace, "preds").data as Int32Array),
-    ]);
     // Two chained segments of the chaotic MLP variant: README.txt's float64 headroom is 1.4e-4.
-    const e = maxRelError(
-      toFloat32(get(preds, "q_halt_logits")),
-      toFloat32(get(trace, "q_halt_logits.1")),
-    );
-    if (!(e <= 2e-4)) throw new Error(`q_halt_logits off by ${e}`);
-    assertEquals([...(get(preds, "steps").data as Int32Array)], [2, 2, 2, 2]);
+    await checkEvalParity(DIR, dir, config, 2, 2e-4);
     await Deno.remove(dir, { recursive: true });
   },
 );
@@ -94,9 +69,9 @@ gpuTest(
     for (const [k, v] of step) {
       if (!k.startsWith("ema.")) continue;
       const name = k.slice("ema.".length);
-      const ours = toFloat32(get(saved, name)),
+      const ours = toFloat32(fixtureTensor(saved, name)),
         ref = toFloat32(v),
-        w0 = toFloat32(get(before, name));
+        w0 = toFloat32(fixtureTensor(before, name));
       // The EMA moves (1 − ema_rate) of the update; README.txt: one mlp_t entry whose gradient is
       // at rounding level may step the other way at t = 1, so count entries off by > 1e-3·lr.
       const lr = golden.lr;
@@ -110,11 +85,14 @@ gpuTest(
     assertEquals(checked, 12);
     // The puzzle embedding is a buffer: saved as trained (SignSGD), not averaged.
     const puz = maxRelError(
-      toFloat32(get(saved, "inner.puzzle_emb.weights")),
-      toFloat32(get(step, "updated.inner.puzzle_emb.weights")),
+      toFloat32(fixtureTensor(saved, "inner.puzzle_emb.weights")),
+      toFloat32(fixtureTensor(step, "updated.inner.puzzle_emb.weights")),
     );
     if (!(puz <= 1e-5)) throw new Error(`puzzle_emb off by ${puz}`);
-    assertEquals(toFloat32(get(saved, "inner.H_init")), toFloat32(get(before, "inner.H_init")));
+    assertEquals(
+      toFloat32(fixtureTensor(saved, "inner.H_init")),
+      toFloat32(fixtureTensor(before, "inner.H_init")),
+    );
     // The raw weights and the shadow are in the state file, for an exact resume.
     const state = (await readSafetensors(`${dir}/run/state_1.safetensors`)).tensors;
     assertEquals(state.has("params.raw") && state.has("ema.shadow"), true);

@@ -7,7 +7,7 @@
 // skips with a printed reason without it.
 import { assertEquals, assertLess } from "@std/assert";
 import { Encoder, readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
-import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
+import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
 import {
   actBegin,
   actHalt,
@@ -17,13 +17,11 @@ import {
   releaseCarry,
 } from "../../lib/model/act.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
-import { createModel } from "../../lib/model/create.ts";
-import type { ReasoningModel } from "../../lib/model/model.ts";
-import { loadStateDict } from "../../lib/model/state.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
 import { fill } from "../../lib/ops/elementwise.ts";
 import { Trainer } from "../../lib/train/step.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
+import { assertRel as assertRelShared, fixtureTensor, loadGoldenModel } from "../_golden.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 
 const DIR = new URL("../fixtures/golden/trm-a/", import.meta.url).pathname;
@@ -32,37 +30,25 @@ const config = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
 const weights = await readSafetensors(`${DIR}weights.safetensors`);
 const batch = await readSafetensors(`${DIR}batch.safetensors`);
 
-function get(m: Map<string, StTensor>, k: string): StTensor {
-  const t = m.get(k);
-  if (!t) throw new Error(`fixture has no ${k}`);
-  return t;
-}
-
-function loadModel(gpu: Gpu): ReasoningModel {
-  const model = createModel(gpu, archFromConfig(config.arch, config.dataset_metadata));
-  loadStateDict(model, weights.tensors, "weights.safetensors");
-  return model;
-}
+const loadModel = (gpu: Gpu) => loadGoldenModel(gpu, config, weights.tensors);
 
 /** Worst error per kind (label without its index), printed after the tests. */
 const worst = new Map<string, number>();
 
+/** {@linkcode assertRel} that also records the worst error of each kind. */
 function assertRel(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   tol: number,
   label: string,
 ) {
-  const e = maxRelError(actual, expected);
   const kind = label.replace(/\.\d+$/, "").replace(/^(step2\.)?(grad|updated|ema)\..*/, "$1$2");
-  worst.set(kind, Math.max(worst.get(kind) ?? 0, e));
-  if (!(e <= tol)) {
-    throw new Error(`${label}: max error ${e.toExponential(2)} of max |ref| > ${tol}`);
-  }
+  worst.set(kind, Math.max(worst.get(kind) ?? 0, maxRelError(actual, expected)));
+  assertRelShared(actual, expected, tol, label);
 }
 
-const B = get(batch.tensors, "inputs").shape[0];
-const ints = (k: string) => get(batch.tensors, k).data as Int32Array;
+const B = fixtureTensor(batch.tensors, "inputs").shape[0];
+const ints = (k: string) => fixtureTensor(batch.tensors, k).data as Int32Array;
 
 Deno.test("golden trm-a: the fixture's config builds TRM with its derived sizes", async () => {
   const arch = archFromConfig(config.arch, config.dataset_metadata);
@@ -76,7 +62,7 @@ gpuTest(
   "golden trm-a: eval segments from the fixture's carry (logits, q, y, z) within 1e-4",
   async (gpu) => {
     const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
-    const ref = (k: string) => toFloat32(get(trace.tensors, k));
+    const ref = (k: string) => toFloat32(fixtureTensor(trace.tensors, k));
     const inUse0 = gpu.pool.stats().inUseBuffers;
     const model = loadModel(gpu);
     assertEquals(model.spec.stateNames, { z_H: "y", z_L: "z" });
@@ -137,7 +123,7 @@ gpuTest(
           for (let v = 1; v < V; v++) if (logits[i * V + v] > logits[i * V + best]) best = v;
           return best;
         });
-        assertEquals(preds, [...(get(trace.tensors, "preds").data as Int32Array)]);
+        assertEquals(preds, [...(fixtureTensor(trace.tensors, "preds").data as Int32Array)]);
       }
       for (const t of [x, out.logits, out.q_halt_logits, out.q_continue_logits]) t.release();
     }
@@ -189,7 +175,7 @@ for (const micro of [undefined, 1]) {
     async (gpu) => {
       if (!haveShared) return;
       const step = await readSafetensors(`${SHARED}train_step.safetensors`);
-      const ref = (k: string) => toFloat32(get(step.tensors, k));
+      const ref = (k: string) => toFloat32(fixtureTensor(step.tensors, k));
       const inUse0 = gpu.pool.stats().inUseBuffers;
       const model = loadModel(gpu);
       const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0, {
@@ -235,8 +221,12 @@ for (const micro of [undefined, 1]) {
           `${pre}total_loss`,
         );
         assertEquals([...halted], config.train_halted[i - 1], `${pre}halted`);
-        assertEquals([...halted], [...(get(step.tensors, `${pre}halted`).data as Int32Array)]);
-        assertEquals([...steps], [...(get(step.tensors, `${pre}steps`).data as Int32Array)]);
+        assertEquals([...halted], [
+          ...(fixtureTensor(step.tensors, `${pre}halted`).data as Int32Array),
+        ]);
+        assertEquals([...steps], [
+          ...(fixtureTensor(step.tensors, `${pre}steps`).data as Int32Array),
+        ]);
         // y after the step (rows 1-3 at step 2 ran two segments of our own carry: chaotic, README).
         assertRel(zH, ref(`${pre}z_H`), i === 1 ? 1e-4 : 2e-3, `${pre}z_H`);
         const next = new Map<string, Float32Array>();
@@ -306,7 +296,7 @@ gpuTest(
     ]);
     assertEquals([...after], [...before], "the weights did not move");
     assertEquals([...shadow], [...before], "so neither did their EMA");
-    const want = toFloat32(get(step.tensors, "updated.inner.puzzle_emb.weights"));
+    const want = toFloat32(fixtureTensor(step.tensors, "updated.inner.puzzle_emb.weights"));
     assertRel(puz, want, 1e-5, "frozen: puzzle_emb");
     trainer.release();
     model.release();

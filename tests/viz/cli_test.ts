@@ -1,27 +1,12 @@
 // hrm show, hrm report and hrm analyze pr run in-process on the synthetic fixtures (no GPU).
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { main } from "../../cli.ts";
 import { readTrace } from "../../lib/eval/trace.ts";
 import { renderHtml } from "../../lib/viz/html.ts";
 import { renderPng } from "../../lib/viz/png_render.ts";
 import { exampleView } from "../../lib/viz/view.ts";
 import { vizFixture } from "./_fixtures.ts";
-
-/** Runs `hrm ...args`, capturing console.log and main's own error output. */
-async function hrm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const log = console.log;
-  console.log = (...a: unknown[]) => void (stdout += a.join(" ") + "\n");
-  try {
-    const code = await main(args, {
-      out: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
-    });
-    return { code, stdout, stderr };
-  } finally {
-    console.log = log;
-  }
-}
+import { hrm } from "../cli/_hrm.ts";
 
 Deno.test("hrm show writes the same PNG and HTML the renderers make", async () => {
   const dir = await Deno.makeTempDir();
