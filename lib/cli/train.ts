@@ -129,7 +129,9 @@ export const train: Command = {
       console.error("\nhrm: stopping after the step in flight (press Ctrl-C again to quit now)");
       abort.abort();
     };
-    const signals = listen(["SIGINT", "SIGTERM"], onSignal);
+    // Under mpirun, Ctrl-C and a failing rank end every rank at once (lib/dist/world.ts); mpirun
+    // forwards SIGUSR2 to every rank, so `kill -USR2 <mpirun pid>` is the graceful stop there.
+    const signals = listen(["SIGINT", "SIGTERM", "SIGUSR2"], onSignal);
     const result = await trainRun(gpu, {
       config,
       out,

@@ -235,3 +235,61 @@ Deno.test({
 });
 
 if (why) console.warn(`MPI training tests skipped: ${why}`);
+
+Deno.test({
+  name: "mpirun -np 2: SIGUSR2 to mpirun stops every rank at the same step with a checkpoint",
+  ignore: why !== undefined || !gpu,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "hrm-dp-stop-" });
+    await dupIdsDataset(`${dir}/data`);
+    const child = new Deno.Command("mpirun", {
+      args: [
+        "-q",
+        "-np",
+        "2",
+        "--oversubscribe",
+        "--allow-run-as-root",
+        Deno.execPath(),
+        "run",
+        "-A",
+        here("../../cli.ts"),
+        "train",
+        "--data",
+        `${dir}/data`,
+        "--out",
+        `${dir}/run`,
+        "--preset",
+        "tiny",
+        "--log-every",
+        "1",
+        "global_batch_size=8",
+        "epochs=1000",
+        "eval_interval=1000",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Once a step is logged, ask mpirun for a graceful stop.
+    for (let i = 0; i < 600; i++) {
+      const logged = await Deno.stat(`${dir}/run/metrics.jsonl`).then(
+        (s) => s.size > 0,
+        () => false,
+      );
+      if (logged) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill("SIGUSR2");
+    const r = await child.output();
+    const err = new TextDecoder().decode(r.stderr);
+    assertEquals(r.code, 130, err);
+    const stops = [...err.matchAll(/rank (\d)\/2 \(.+\): stopped at step (\d+); continue with/g)];
+    assertEquals(stops.map((m) => m[1]).sort(), ["0", "1"], err);
+    assertEquals(stops[0][2], stops[1][2], "both ranks stop at the same step");
+    const latest = JSON.parse(await Deno.readTextFile(`${dir}/run/latest.json`));
+    assertEquals([latest.step, latest.world_size], [Number(stops[0][2]), 2]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
