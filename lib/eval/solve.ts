@@ -17,6 +17,7 @@ import { createModel } from "../model/create.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import { canonicalName, loadStateDict } from "../model/state.ts";
 import { BUFFER_NAMES } from "../model/params.ts";
+import { checkFits, largestFittingBatch } from "../train/fit.ts";
 import { runSegments } from "./adaptive.ts";
 import { judgeAnswer, parsePuzzle, type Puzzle, type PuzzleKind } from "./puzzles.ts";
 
@@ -98,7 +99,10 @@ export async function solve(
     );
     if (!error) ok.push({ i: index, p: p as Puzzle });
   });
-  const B = opts.batchSize ?? 64;
+  // As many rows per batch as the adapter's buffers hold (a 30×30 maze model needs fewer).
+  const limits = model.gpu.limits;
+  const B = largestFittingBatch(limits, model.arch, model.dims, opts.batchSize ?? 64);
+  if (B === 0) checkFits(limits, model.arch, model.dims, 1, "--batch-size");
   for (let b0 = 0; b0 < ok.length; b0 += B) {
     const chunk = ok.slice(b0, b0 + B);
     const inputs = new Int32Array(chunk.length * S);
@@ -176,8 +180,9 @@ export interface SolveModelOptions {
 /**
  * Builds a model for solving from a checkpoint and its config. The vocabulary and the number of
  * puzzle identifiers come from the tensors (`embed_tokens`, `puzzle_emb`); the sequence length
- * from the config's dataset (`data_path/test/dataset.json`) when it is there, else from learned
- * position embeddings, else `seqLen`.
+ * from the checkpoint's metadata (hrm's checkpoints record it), else the config's dataset
+ * (`data_path/test/dataset.json`) when it is there, else learned position embeddings, else
+ * `seqLen`.
  *
  * @param gpu The device.
  * @param opts Config, weights, and the puzzles' length as a fallback.
@@ -192,10 +197,11 @@ export async function loadSolveModel(gpu: Gpu, opts: SolveModelOptions): Promise
     throw new HrmError(opts.file, "checkpoint has no inner.embed_tokens.embedding_weight");
   }
   const puz = byName.get(BUFFER_NAMES.puzzle_emb);
+  const trained = Number(opts.weights.metadata.seq_len); // hrm's own checkpoints record it
   const sizes = {
     vocab_size: emb.shape[0],
     num_puzzle_identifiers: puz ? puz.shape[0] : 1,
-    seq_len: await datasetSeqLen(opts.config.data_path) ?? 0,
+    seq_len: trained > 0 ? trained : await datasetSeqLen(opts.config.data_path) ?? 0,
   };
   if (!sizes.seq_len) {
     const pos = byName.get("inner.embed_pos.embedding_weight");

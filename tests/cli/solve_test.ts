@@ -130,7 +130,7 @@ Deno.test("hrm solve: usage errors", async () => {
   assertStringIncludes(s.err, "--show png needs --out PATH");
 });
 
-gpuTest("hrm solve: a maze through a maze-sized model (vocab 6), answer as a grid", async (gpu) => {
+gpuTest("hrm solve: mazes through a maze-sized model (vocab 6), answers as grids", async (gpu) => {
   const dir = await Deno.makeTempDir();
   const arch = { ...golden.arch, halt_max_steps: 2 };
   await Deno.writeTextFile(
@@ -142,7 +142,7 @@ gpuTest("hrm solve: a maze through a maze-sized model (vocab 6), answer as a gri
     archFromConfig(arch, { vocab_size: 6, seq_len: 25, num_puzzle_identifiers: 1 }),
   );
   initHrm(model, 3);
-  await writeSafetensors(`${dir}/step_1.safetensors`, await stateDict(model));
+  await writeSafetensors(`${dir}/step_1.safetensors`, await stateDict(model), { seq_len: "25" });
   model.release();
   const maze = ["#####", "#S  #", "# # #", "#  G#", "#####"];
   const r = await hrm([
@@ -150,11 +150,14 @@ gpuTest("hrm solve: a maze through a maze-sized model (vocab 6), answer as a gri
     "--checkpoint",
     `${dir}/step_1.safetensors`,
     "--json",
+    "S #\n  #\n# G",
     maze.join("\n"),
     PUZZLE,
   ]);
   assertEquals(r.code, 1, r.err);
-  const [m, s] = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  const [small, m, s] = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  // the checkpoint's recorded seq_len wins over the first puzzle's size
+  assertStringIncludes(small.error, "a 3×3 maze has 9 cells; this checkpoint takes 25");
   assertEquals([m.kind, m.puzzle, m.segments], ["maze", maze.join(""), 2]);
   const rows = m.answer.split("\n");
   assertEquals(rows.length, 5);
