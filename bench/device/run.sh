@@ -29,6 +29,9 @@ LIMIT=${DEVICE_LIMIT_S:-570}
 T0=$(date +%s)
 left() { echo $((LIMIT - ($(date +%s) - T0))); }
 exec > >(tee -a "$OUT/run.log") 2>&1
+TEE=$!
+# Let tee write the last lines before the tool collects $OUT.
+trap 'exec 1>&- 2>&-; wait $TEE 2>/dev/null' EXIT
 say() { echo "run.sh [$(($(date +%s) - T0))s]: $*"; }
 say "start $(date -u +%FT%TZ) on $(hostname), limit ${LIMIT}s, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
