@@ -4,8 +4,9 @@
 # the call carries:
 #   .denobin/deno.xz      this Deno (xz, ~30 MB; the machine has none)
 #   .denobin/deno_dir     DENO_DIR with the npm packages the entry points import (JavaScript only)
-#   .denobin/data/...     the Sudoku-Extreme-like dataset of the training section (skip: --no-data;
-#                         run.sh then generates it there, ~20 s of device time)
+#   .denobin/data/...     the Sudoku-Extreme-like dataset of the training section, made once per
+#                         machine in ~/.cache/hrm-bench (skip: --no-data; run.sh then generates it
+#                         on the GPU machine's 16 cores, about a minute of device time)
 #   .gl/*.deb             the Vulkan loader (libvulkan1), unpacked there if the image lacks it
 # and checks that the tree that travels plus the carry stay under the tool's 64 MiB.
 # Usage: bash bench/device/prepare.sh [--no-data] [--workers N]
@@ -55,11 +56,19 @@ if ! compgen -G ".gl/libvulkan1_*.deb" >/dev/null; then
   (cd .gl && apt-get "${o[@]}" download libvulkan1)
 fi
 
-# The training section's dataset (same command as bench/gpu.ts names).
+# The training section's dataset (same command as bench/gpu.ts names), generated once per machine
+# into a cache outside the checkout (the same --seed gives the same bytes) and copied into the carry.
 D=.denobin/data/sudoku-gpu-bench
+CACHE=${HRM_BENCH_CACHE:-$HOME/.cache/hrm-bench}/sudoku-gpu-bench
 if [ "$DATA" = 1 ] && [ ! -f "$D/test/dataset.json" ]; then
-  say "generating $D on $WORKERS threads (1500 puzzles; minutes on a busy 2-core machine)"
-  deno run -A cli.ts gen sudoku --out "$D" --train 1000 --test 500 --aug 40 --workers "$WORKERS"
+  if [ ! -f "$CACHE/test/dataset.json" ]; then
+    say "generating $CACHE on $WORKERS threads (1500 puzzles: ~25 min on a busy 2-core machine)"
+    rm -rf "$CACHE"
+    mkdir -p "$(dirname "$CACHE")"
+    deno run -A cli.ts gen sudoku --out "$CACHE" --train 1000 --test 500 --aug 40 --workers "$WORKERS"
+  fi
+  mkdir -p "$(dirname "$D")"
+  cp -r "$CACHE" "$D"
 fi
 
 # What travels: tracked and untracked-not-ignored files, plus the carry.

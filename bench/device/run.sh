@@ -36,7 +36,8 @@ say() { echo "run.sh [$(($(date +%s) - T0))s]: $*"; }
 say "start $(date -u +%FT%TZ) on $(hostname), limit ${LIMIT}s, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # --- 1. Vulkan and Deno -------------------------------------------------------------------------
-if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+# (grep without -q: under pipefail an early exit would SIGPIPE ldconfig and fail the check)
+if ! ldconfig -p | grep 'libvulkan.so.1' >/dev/null; then
   if compgen -G ".gl/*.deb" >/dev/null; then
     say "no Vulkan loader: unpacking .gl/*.deb"
     for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -47,7 +48,7 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
 fi
 ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$ICD" ] &&
-  ! ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | grep -qi nvidia; then
+  ! ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | grep -i nvidia >/dev/null; then
   export VK_DRIVER_FILES=$ICD
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
   say "VK_DRIVER_FILES=$ICD"
