@@ -219,6 +219,10 @@ function solveTrace(model: ReasoningModel, solved: Solution[], checkpoint: strin
       solved.map((s) => s.record!.q_continue_logits.subarray(0, G)),
     ),
     meta: {
+      // the model, its state names and halting rule, for TRM's labels and halting marks
+      model: model.spec.kind,
+      states: model.spec.stateNames,
+      no_ACT_continue: model.spec.noActContinue,
       task: solved[0].kind!,
       vocab_size: V,
       seq_len: S,
