@@ -131,7 +131,7 @@ async function assertSameRun(
 
 Deno.test({
   name: "mpirun -np 2: halting and SignSGD on duplicate puzzle ids equal one rank; " +
-    "hrm eval split; resume 2→2 exact, 2→1",
+    "micro-batches; hrm eval split; resume 2→2 exact, 2→1",
   ignore: why !== undefined || !gpu,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -168,8 +168,10 @@ Deno.test({
     const cli = here("../../cli.ts");
     const train = (out: string, ...extra: string[]) =>
       mpirun(2, [cli, "train", "--config", `${dir}/config.yaml`, "--out", out, ...extra]);
-    const two = await train(`${dir}/two`, "--log-every", "2");
+    // Each rank's 4 rows in micro-batches of 2 (gradients added before the exchange).
+    const two = await train(`${dir}/two`, "--log-every", "2", "micro_batch_size=2");
     assertEquals(two.code, 0, two.stderr);
+    assertMatch(await Deno.readTextFile(`${dir}/two/all_config.yaml`), /micro_batch_size: 2/);
     await assertSameRun(`${dir}/one`, `${dir}/two`, 2);
     // The evaluations' predictions were gathered from both ranks before rank 0 wrote them.
     const evalSteps = (await rows(`${dir}/one/metrics.jsonl`)).filter((r) => "eval/count" in r);
@@ -208,7 +210,14 @@ Deno.test({
       assertEquals([...p2.get(k)!.data], [...p1.get(k)!.data], k);
     }
     // Stopped after 3 steps on 2 ranks and resumed on 2: exactly the uninterrupted run.
-    const first = await train(`${dir}/same`, "--log-every", "2", "--max-steps", "3");
+    const first = await train(
+      `${dir}/same`,
+      "--log-every",
+      "2",
+      "--max-steps",
+      "3",
+      "micro_batch_size=2",
+    );
     assertEquals(first.code, 0, first.stderr);
     const resumed = await mpirun(2, [cli, "train", "--resume", `${dir}/same`, "--log-every", "2"]);
     assertEquals(resumed.code, 0, resumed.stderr);
