@@ -9,8 +9,9 @@
  *   {@linkcode HARD_PER_POOL}, so many independent pools give diversity. The two tiers make the
  *   hard part a mixture, as datasets.md §1.5 suggests: moderate pools emit early in their climb
  *   (ratings ~5-20, mean ~10, ~0.2 CPU-s per puzzle), extreme pools only candidates averaging
- *   28+ guesses (ratings ~15-200, mean ~50, ~1.3 CPU-s per puzzle). The caller fixes each tier's
- *   share of puzzles ({@linkcode EXTREME_SHARE}), since pools vary a lot in how far they climb.
+ *   28+ guesses (ratings ~15-200, mean ~50, several CPU-s per puzzle, varying by pool: see
+ *   docs/datasets.md, Speed). The caller fixes each tier's share of puzzles
+ *   ({@linkcode EXTREME_SHARE}), since pools vary a lot in how far they climb.
  *   A pool that accepts nothing for {@linkcode STALL_STEPS} steps starts afresh.
  *
  * Each emitted puzzle is re-proven unique, gets a random symmetry and is rated once as stored

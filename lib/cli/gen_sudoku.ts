@@ -10,7 +10,13 @@ import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command, CommandContext } from "./command.ts";
 import { HrmError } from "../errors.ts";
 import { prepareOutput } from "../io/folders.ts";
-import { DEFAULT_MIX, generateSudokuDataset } from "../../datasets/sudoku/dataset.ts";
+import {
+  DEFAULT_MIX,
+  estimateSeconds,
+  generateSudokuDataset,
+  generationPlan,
+} from "../../datasets/sudoku/dataset.ts";
+import { plural } from "./help.ts";
 import { importSudokuCsv } from "../../datasets/sudoku/import.ts";
 
 function integer(ctx: CommandContext, name: string, min: number, fallback?: number): number {
@@ -162,8 +168,8 @@ export const genSudoku: Command = {
         });
         console.log(
           `${out}: from ${fromCsv}; train ${s.train.groups} puzzles (${s.train.puzzles} with ` +
-            `augmentation, mean rating ${s.train.meanRating.toFixed(1)}), test ${s.test.groups} ` +
-            `(mean rating ${s.test.meanRating.toFixed(1)}); ${secs()} s`,
+            `augmentation, mean rating ${rating(s.train.meanRating)}), test ${s.test.groups} ` +
+            `(mean rating ${rating(s.test.meanRating)}); ${secs()} s`,
         );
         return;
       }
@@ -174,9 +180,29 @@ export const genSudoku: Command = {
           exitCode: 2,
         });
       }
+      const workers = integer(ctx, "workers", 0, navigator.hardwareConcurrency);
+      const minRating = integer(ctx, "min-rating", 0, 0);
+      // Hard puzzles come from search pools that report only when they finish, so the bar can
+      // stand still for minutes: say up front what to expect and keep an estimate on it.
+      const plan = generationPlan({ train, test, mix, minRating });
+      const parallel = Math.max(1, Math.min(workers, navigator.hardwareConcurrency));
+      const kinds = ["easy", "moderate", "extreme"].map((k) =>
+        `${plan.filter((p) => p.kind === k).reduce((a, p) => a + p.n, 0)} ${k}`
+      );
+      const hard = plan.some((p) => p.kind !== "easy" && p.n > 0);
+      console.error(
+        `generating ${train} train + ${test} test puzzles (${kinds.join(", ")})` +
+          `${hard ? "; the hard ones come from search pools that report in bursts" : ""}` +
+          `; estimate: about ` +
+          `${duration(estimateSeconds(plan, 0, parallel))} with ${plural(parallel, "core")}` +
+          `${minRating > 0 ? " (longer with --min-rating)" : ""}`,
+      );
       const bar = new ProgressBar({
         max: train + test,
-        fmt: (f) => `[${f.styledTime}] ${f.progressBar} ${f.value}/${f.max} puzzles`,
+        fmt: (f) =>
+          `[${f.styledTime}] ${f.progressBar} ${f.value}/${f.max} puzzles, about ${
+            duration(estimateSeconds(plan, f.value, parallel))
+          } left`,
       });
       let s;
       try {
@@ -187,8 +213,8 @@ export const genSudoku: Command = {
           aug,
           seed,
           mix,
-          minRating: integer(ctx, "min-rating", 0, 0),
-          workers: integer(ctx, "workers", 0, navigator.hardwareConcurrency),
+          minRating,
+          workers,
           csv,
           signal: abort.signal,
           onProgress: (done) => (bar.value = done),
@@ -198,11 +224,23 @@ export const genSudoku: Command = {
       }
       console.log(
         `${out}: train ${s.train.groups} puzzles (${s.train.puzzles} with augmentation, mean ` +
-          `rating ${s.train.meanRating.toFixed(1)}), test ${s.test.groups} (mean rating ` +
-          `${s.test.meanRating.toFixed(1)}); ${secs()} s`,
+          `rating ${rating(s.train.meanRating)}), test ${s.test.groups} (mean rating ` +
+          `${rating(s.test.meanRating)}); ${secs()} s`,
       );
     } finally {
       Deno.removeSignalListener("SIGINT", onInterrupt);
     }
   },
 };
+
+/** A mean rating, or `-` for an empty split. */
+function rating(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : "-";
+}
+
+/** `40 s`, `3 min`, `1 h 05 min`. */
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const m = Math.round(seconds / 60);
+  return m < 90 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}

@@ -117,3 +117,14 @@ function flagLines(flags: readonly FlagSpec[]): string[] {
     return `  ${left[i].padEnd(width)}  ${f.help}${tail}`;
   });
 }
+
+/**
+ * A count with its noun: `1 step`, `2 steps`.
+ *
+ * @param n The count.
+ * @param word The singular noun.
+ * @returns The phrase.
+ */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -9,6 +9,7 @@ import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
 import { usageError } from "./parse.ts";
+import { plural } from "./help.ts";
 import { loadConfig } from "../config/load.ts";
 import { presetNames, PRESETS } from "../config/presets.ts";
 import { requestGpu } from "../gpu/device.ts";
@@ -232,11 +233,6 @@ export function defaultRunDir(dataPath: string, now = new Date()): string {
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-` +
     `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return join("runs", `${dataPath.replace(/\/+$/, "").split("/").pop()}-${stamp}`);
-}
-
-/** `1 step`, `2 steps`. */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 let firstStep: number | undefined;

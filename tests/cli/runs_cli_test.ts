@@ -182,3 +182,43 @@ gpuTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test("gen sudoku says what it will make and how long it should take before the first puzzle", async () => {
+  const { estimateSeconds, generationPlan } = await import("../../datasets/sudoku/dataset.ts");
+  const plan = generationPlan({ train: 100, test: 100 });
+  const t = [0, 50, 100, 150, 200].map((d) => estimateSeconds(plan, d, 2));
+  for (let i = 1; i < t.length; i++) assert(t[i] <= t[i - 1], `${t}`);
+  assertEquals(t.at(-1), 0);
+  assert(t[0] > 60, "hard puzzles dominate: minutes, not seconds");
+  const dir = await Deno.makeTempDir({ prefix: "hrm-gen-est-" });
+  const lines: string[] = [];
+  const orig = console.error;
+  console.error = (...a: unknown[]) => void lines.push(a.join(" "));
+  try {
+    const r = await hrm(
+      "gen",
+      "sudoku",
+      "--train",
+      "4",
+      "--test",
+      "0",
+      "--mix",
+      "1",
+      "--aug",
+      "0",
+      "--workers",
+      "0",
+      "--out",
+      `${dir}/s`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+  } finally {
+    console.error = orig;
+  }
+  assertStringIncludes(
+    lines[0],
+    "generating 4 train + 0 test puzzles (4 easy, 0 moderate, 0 extreme)",
+  );
+  assertStringIncludes(lines[0], "estimate: about");
+  await Deno.remove(dir, { recursive: true });
+});
