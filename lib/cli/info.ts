@@ -8,6 +8,8 @@ import type { Command } from "./command.ts";
 import { describeGpu, type Gpu, requestGpu } from "../gpu/device.ts";
 import { computeDtype } from "../gpu/variants.ts";
 import { HrmError } from "../errors.ts";
+import { openWorld, rankName } from "../dist/world.ts";
+import { selectGpu } from "../dist/gpu_select.ts";
 
 /** `hrm info`: prints the GPU adapter, its backend, fallback flag, features and limits. */
 export const info: Command = {
@@ -15,7 +17,8 @@ export const info: Command = {
   summary: "show the WebGPU adapter, its features and limits",
   usage: "info [options]",
   description: "Without a GPU, Mesa's software adapter serves (llvmpipe via GL, or lavapipe via\n" +
-    "Vulkan after `apt-get install mesa-vulkan-drivers`); DENO_WEBGPU_BACKEND=vulkan|gl picks one.",
+    "Vulkan after `apt-get install mesa-vulkan-drivers`); DENO_WEBGPU_BACKEND=vulkan|gl picks one.\n" +
+    "Under mpirun (`mpirun -np 8 hrm info`) each rank prints one line: the GPU it would train on.",
   flags: [
     { name: "json", type: "boolean", help: "print one JSON object instead of a table" },
     {
@@ -25,9 +28,21 @@ export const info: Command = {
     },
   ],
   async run(ctx): Promise<void> {
+    const world = openWorld();
+    const choice = world.distributed ? selectGpu(world) : undefined;
     const gpu = await requestGpu();
     const d = { ...describeGpu(gpu), precision: precision(gpu) };
-    if (ctx.flags.json) console.log(JSON.stringify(d, null, 2));
+    if (choice) {
+      const where = { rank: world.rank, size: world.size, host: world.host, gpu: choice.note };
+      if (ctx.flags.json) console.log(JSON.stringify({ ...where, ...d }));
+      else {
+        console.log(
+          `${rankName(world)}: ${d.adapter.description}${
+            d.isFallbackAdapter ? " (software fallback)" : ""
+          }; ${choice.note}`,
+        );
+      }
+    } else if (ctx.flags.json) console.log(JSON.stringify(d, null, 2));
     else printTable(d);
     if (ctx.flags["require-gpu"] && d.isFallbackAdapter) {
       throw new HrmError(

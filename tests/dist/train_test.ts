@@ -302,3 +302,15 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "mpirun -np 2 hrm info: one line per rank naming its adapter and GPU choice",
+  ignore: why !== undefined || !gpu,
+  async fn() {
+    const r = await mpirun(2, [here("../../cli.ts"), "info"], ["-q"]);
+    assertEquals(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").sort();
+    assertEquals(lines.length, 2, r.stdout);
+    lines.forEach((l, i) => assertMatch(l, new RegExp(`^rank ${i}/2 \\(.+\\): .+; .+`)));
+  },
+});
