@@ -9,6 +9,7 @@
 import { join } from "@std/path";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
+import { plural } from "./help.ts";
 import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readSplit } from "../io/dataset.ts";
@@ -114,7 +115,9 @@ export const demo: Command = {
         `\nheld-out exact accuracy: ${
           (100 * m.exact_accuracy).toFixed(1)
         }% of ${m.count} puzzles ` +
-          `(token accuracy ${(100 * m.accuracy).toFixed(1)}%), after ${result.step} steps, ` +
+          `(token accuracy ${(100 * m.accuracy).toFixed(1)}%), after ${
+            plural(result.step, "step")
+          }, ` +
           `${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
       );
       const p = r.predictions!;

@@ -222,3 +222,22 @@ Deno.test("gen sudoku says what it will make and how long it should take before 
   assertStringIncludes(lines[0], "estimate: about");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("trainSummary: counts this invocation's steps, singular for one, and names the evaluated step", async () => {
+  const { trainSummary } = await import("../../lib/cli/train.ts");
+  const base = { checkpoint: "r/step_1.safetensors", complete: false };
+  assertEquals(
+    trainSummary({ ...base, step: 1, startStep: 0 }),
+    "trained 1 step; checkpoint r/step_1.safetensors",
+  );
+  const resumed = trainSummary({
+    ...base,
+    step: 30,
+    startStep: 20,
+    complete: true,
+    eval: { exact_accuracy: 0.5, accuracy: 0.75 },
+    evalStep: 30,
+  });
+  assertStringIncludes(resumed, "trained 10 steps (steps 21–30 of the run); the run is complete");
+  assertStringIncludes(resumed, "eval @ step 30: exact_accuracy 0.5000 accuracy 0.7500");
+});
