@@ -288,6 +288,16 @@ if (!torchOnly) {
   await stepBench("TRM train step trm-sudoku-mini (demo)", "trm-sudoku-mini", {}, undefined, mini);
   const wide = quick ? 2 : 4;
   await stepBench("HRM train step paper width (sudoku-extreme)", "sudoku-extreme", {}, wide);
+  // float16 mixed precision at the same shape: f16 matmul operands (the buffer kernel on software
+  // adapters, so slower there), activations still stored f32.
+  if (gpu.features.has("shader-f16")) {
+    await stepBench(
+      "HRM train step paper width, forward_dtype float16",
+      "sudoku-extreme",
+      { forward_dtype: "float16" },
+      wide,
+    );
+  } else console.log("float16 step skipped: the adapter has no shader-f16");
   for (const L_cycles of [4, 6]) {
     await stepBench(
       `TRM train step paper width (trm-sudoku-mlp), L_cycles ${L_cycles}`,
