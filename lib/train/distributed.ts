@@ -8,7 +8,7 @@
  */
 import { HrmError } from "../errors.ts";
 import { readTensors, writeTensor } from "../gpu/encoder.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
 import type { ReasoningModel } from "../model/model.ts";
 import type { World } from "../dist/world.ts";
 import type { HostBatch } from "./sampler.ts";
@@ -54,17 +54,30 @@ export function rankRows(batch: HostBatch, shard: Shard): HostBatch {
 /**
  * Makes every rank's weights and buffers rank 0's (pretrain.py broadcasts every parameter and
  * buffer from rank 0 before training).
+ *
+ * @param world The ranks.
+ * @param model The model (on rank 0: the weights to send).
+ * @param piece Floats per readback and broadcast (default 2^26, 256 MiB).
  */
-export async function broadcastModel(world: World, model: ReasoningModel): Promise<void> {
+export async function broadcastModel(
+  world: World,
+  model: ReasoningModel,
+  piece = 1 << 26,
+): Promise<void> {
   if (world.size === 1) return;
   const tensors: Tensor[] = [model.params.flat, model.H_init, model.L_init];
   if (model.puzzle_emb) tensors.push(model.puzzle_emb);
-  for (const t of tensors) {
-    const data = world.rank === 0
-      ? (await readTensors(model.gpu, [t]))[0] as Float32Array
-      : new Float32Array(t.size);
-    await world.broadcast(data);
-    if (world.rank !== 0) writeTensor(t, data);
+  // In pieces: ARC's puzzle-embedding table alone is ~2 GB, more than one staging buffer may hold.
+  for (const whole of tensors) {
+    for (let at = 0; at < whole.size; at += piece) {
+      const n = Math.min(piece, whole.size - at);
+      const t = at === 0 && n === whole.size ? whole : Tensor.view(whole, at, [n]);
+      const data = world.rank === 0
+        ? (await readTensors(model.gpu, [t]))[0] as Float32Array
+        : new Float32Array(n);
+      await world.broadcast(data);
+      if (world.rank !== 0) writeTensor(t, data);
+    }
   }
 }
 

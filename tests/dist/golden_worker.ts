@@ -6,7 +6,7 @@
 import { assertEquals } from "@std/assert";
 import { failRank, openWorld } from "../../lib/dist/world.ts";
 import { requestGpu } from "../../lib/gpu/device.ts";
-import { readTensors } from "../../lib/gpu/encoder.ts";
+import { readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
 import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
 import { createModel } from "../../lib/model/create.ts";
@@ -100,9 +100,15 @@ try {
   }
   trainer.release();
 
-  // Evaluation split 2+2 from the initial weights again.
+  // Evaluation split 2+2 from the initial weights again (sent in pieces of 1000 floats, as a
+  // 2 GB table would go in pieces of 2^26).
   if (world.rank === 0) loadStateDict(model, weights.tensors, "weights.safetensors");
-  await broadcastModel(world, model);
+  else {
+    for (const t of [model.params.flat, model.H_init, model.L_init]) {
+      writeTensor(t, new Float32Array(t.size)); // whatever the broadcast misses stays zero
+    }
+  }
+  await broadcastModel(world, model, 1000);
   if (labels.some((l) => l === 0)) throw new Error("fixture labels use 0, the ignore id here");
   const last = config.arch.halt_max_steps - 1;
   const r = await evaluate(model, {
