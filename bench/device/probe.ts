@@ -145,7 +145,21 @@ if (!device.features.has("wgpu-cooperative-matrix" as GPUFeatureName)) {
   coop.push({ note: "feature not on the device", compile_error: r });
   console.log(`cooperative matrix: not available (${typeof r === "string" ? r : "compiled?!"})`);
 } else {
-  for (const cfg of configs) coop.push(await probeConfig(cfg));
+  // One configuration at a time, saved after each: an unsupported one may lose the device.
+  let lost: string | undefined;
+  device.lost.then((i) => lost = i.message || String(i.reason));
+  for (const cfg of configs) {
+    if (lost) {
+      coop.push({ ...cfg, skipped: `device lost earlier: ${lost}` });
+      continue;
+    }
+    try {
+      coop.push(await probeConfig(cfg));
+    } catch (e) {
+      coop.push({ ...cfg, error: String((e as Error).message ?? e) });
+    }
+    await save();
+  }
 }
 await save();
 

@@ -95,9 +95,12 @@ fi
 if [ $rc = 3 ]; then
   say "FAIL: the adapter is a fallback/software adapter: no GPU numbers (see probe.json)"
   exit 3
+elif [ $rc = 2 ]; then
+  say "FAIL: no WebGPU adapter (see above)"
+  exit 2
 elif [ $rc != 0 ]; then
-  say "FAIL: the probe exited $rc (no adapter? see above)"
-  exit $rc
+  # The probe's experiments (cooperative matrices) may crash a driver; the rest still runs.
+  say "the probe exited $rc (see above and probe.json); going on with the tests and the bench"
 fi
 
 # --- 3. Tests with every matmul variant forced -------------------------------------------------
