@@ -27,7 +27,7 @@
  * @module
  */
 import { parseArgs } from "@std/cli";
-import { dirname, fromFileUrl, join } from "@std/path";
+import { dirname, fromFileUrl, join, resolve } from "@std/path";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { atomicWriteText } from "../lib/io/atomic_write.ts";
 import { adapterFacts, adapterSlug, isOutOfMemory, type SectionResult } from "./_gpu_common.ts";
@@ -70,7 +70,10 @@ const tiny = Boolean(args.tiny);
 const budgetS = Number(args.budget ?? (tiny ? 900 : 480));
 const t0 = Date.now();
 const deadline = t0 + budgetS * 1000;
-const data = String(args.data ?? (tiny ? "runs/bench-gpu/sudoku-tiny" : "data/sudoku-gpu-bench"));
+const data = resolve(
+  root,
+  String(args.data ?? (tiny ? "runs/bench-gpu/sudoku-tiny" : "data/sudoku-gpu-bench")),
+);
 const wanted = new Set(String(args.sections ?? "matmul,steps,train,profile").split(","));
 const plan = gpuPlan(tiny, args.presets ? String(args.presets).split(",") : undefined);
 const outPath = String(
@@ -80,6 +83,8 @@ const outPath = String(
       : join(here, "results", `gpu_${adapterSlug(gpu)}.json`)),
 );
 const work = await Deno.makeTempDir({ prefix: "hrm-bench-gpu-" });
+// The sections open their own devices; this process only needed the adapter's facts.
+gpu.device.destroy();
 
 interface SectionStatus {
   name: string;
@@ -225,7 +230,7 @@ if (wanted.has("steps")) {
 if (wanted.has("train")) {
   let ok = true;
   try {
-    await Deno.stat(join(root, data, "test", "dataset.json"));
+    await Deno.stat(join(data, "test", "dataset.json"));
   } catch {
     ok = false;
     const s: SectionStatus = {
