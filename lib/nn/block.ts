@@ -106,7 +106,7 @@ export function blockForward(
 ): { y: Tensor; saved?: BlockSaved } {
   let h1: Tensor, mix: BlockSaved["mix"] | undefined;
   if (w.mlp_t) {
-    const r = seqMlpForward(enc, w.mlp_t, h0, c.B, c.eps, save);
+    const r = seqMlpForward(enc, w.mlp_t, h0, c.B, c.eps, save, c.half);
     h1 = r.h1;
     if (r.saved) mix = { mlp_t: r.saved };
   } else {
@@ -212,7 +212,7 @@ export function blockBackward(
   })!;
   dgu.release();
   const dx = "mlp_t" in s.mix
-    ? seqMlpBackward(enc, w.mlp_t!, dw.mlp_t!, dh1Total, s.mix.mlp_t)
+    ? seqMlpBackward(enc, w.mlp_t!, dw.mlp_t!, dh1Total, s.mix.mlp_t, c.half)
     : attentionLayerBackward(enc, w, dw, dh1Total, s.h0, s.h1, s.mix.attention, c);
   dh1Total.release();
   for (const t of [s.h1, s.gu, s.act, s.rstd2]) t.release();

@@ -42,7 +42,8 @@ export interface SeqMlpSaved {
 
 /**
  * Forward of the mlp_t sub-layer on `h0` (`[B, T, D]` or `[B·T, D]`). Returns `h1` with h0's
- * shape; with `save`, the activations for backward (otherwise they are released).
+ * shape; with `save`, the activations for backward (otherwise they are released). `round16`:
+ * float16 mixed precision (matmul operands rounded to f16 on load).
  */
 export function seqMlpForward(
   enc: Encoder,
@@ -51,13 +52,14 @@ export function seqMlpForward(
   B: number,
   eps: number,
   save: boolean,
+  round16 = false,
 ): { h1: Tensor; saved?: SeqMlpSaved } {
   const D = h0.shape[h0.shape.length - 1], T = h0.size / (B * D);
   const hT = transpose(enc, h0.reshape([B, T, D]));
   const rows = hT.reshape([B * D, T]);
-  const gu = linearForward(enc, rows, w.gate_up);
+  const gu = linearForward(enc, rows, w.gate_up, undefined, { round16 });
   const act = swigluForward(enc, gu);
-  const m = linearForward(enc, act, w.down);
+  const m = linearForward(enc, act, w.down, undefined, { round16 });
   const { y, rstd } = rmsnormForward(enc, rows, eps, { residual: m });
   m.release();
   const yT = y.reshape([B, D, T]);
@@ -69,7 +71,7 @@ export function seqMlpForward(
 
 /**
  * Backward of {@linkcode seqMlpForward}: accumulates into `dw` and returns d(loss)/d(h0) with
- * `dh1`'s shape. Releases the saved activations.
+ * `dh1`'s shape. Releases the saved activations. `round16` as in the forward.
  */
 export function seqMlpBackward(
   enc: Encoder,
@@ -77,16 +79,18 @@ export function seqMlpBackward(
   dw: SeqMlpWeights,
   dh1: Tensor,
   s: SeqMlpSaved,
+  round16 = false,
 ): Tensor {
   const [B, D, T] = s.yT.shape;
   const dyT = transpose(enc, dh1.reshape([B, T, D]));
   const dr = rmsnormBackward(enc, dyT.reshape([B * D, T]), s.yT.reshape([B * D, T]), s.rstd);
   dyT.release();
-  const dact = linearBackward(enc, dr, s.act, w.down, dw.down)!;
+  const dact = linearBackward(enc, dr, s.act, w.down, dw.down, { round16 })!;
   const dgu = swigluBackward(enc, dact, s.gu);
   dact.release();
   // d(hT) = residual gradient dr + gate_up_t's, summed by the matmul into dr.
   const dhT = linearBackward(enc, dgu, s.hT.reshape([B * D, T]), w.gate_up, dw.gate_up, {
+    round16,
     dxInto: dr,
   })!;
   dgu.release();
