@@ -22,6 +22,15 @@ export async function mpiAvailable(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Environment for `mpirun` in tests: in containers without CAP_SYS_PTRACE, Open MPI's
+ * shared-memory single-copy (CMA) fails ("Read -1, expected ..."); plain copies work everywhere.
+ */
+export const MPI_ENV: Record<string, string> = {
+  OMPI_MCA_btl_vader_single_copy_mechanism:
+    Deno.env.get("OMPI_MCA_btl_vader_single_copy_mechanism") ?? "none",
+};
+
 /** Output of one `mpirun` job. */
 export interface MpiRun {
   /** Exit status of mpirun. */
@@ -57,6 +66,7 @@ export async function mpirun(
       "-A",
       ...args,
     ],
+    env: MPI_ENV,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

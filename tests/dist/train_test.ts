@@ -12,7 +12,7 @@ import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
 import { checkDivisible, rankRows } from "../../lib/train/distributed.ts";
 import { trainRun } from "../../lib/train/loop.ts";
 import { maxRelError, maybeGpu } from "../_helpers.ts";
-import { mpiAvailable, mpirun } from "./_mpi.ts";
+import { MPI_ENV, mpiAvailable, mpirun } from "./_mpi.ts";
 
 Deno.test("checkDivisible: a batch the ranks cannot split is a one-line error with a fix", () => {
   checkDivisible(8, 2);
@@ -277,6 +277,7 @@ Deno.test({
         "epochs=1000",
         "eval_interval=1000",
       ],
+      env: MPI_ENV,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
