@@ -43,7 +43,13 @@ export const demo: Command = {
     { name: "train", type: "number", arg: "N", default: 1000, help: "training puzzles" },
     { name: "test", type: "number", arg: "N", default: 200, help: "held-out test puzzles" },
     { name: "seed", type: "number", arg: "S", default: 0, help: "seed for data and training" },
-    { name: "model", type: "string", arg: "hrm|trm", default: "hrm", help: "which model to train" },
+    {
+      name: "model",
+      type: "string",
+      arg: "NAME",
+      default: "hrm",
+      help: "which model to train: hrm or trm",
+    },
   ],
   async run(ctx): Promise<void> {
     const f = ctx.flags;
