@@ -122,3 +122,32 @@ ${lines.join("\n")}
 }
 `;
 }
+
+/**
+ * The same binding interface and grid as {@linkcode coopMatmulSource} without cooperative
+ * matrices (one output per invocation in turn): checks the probe's host code (dispatch, sampled
+ * readback, float64 check) on adapters without the feature (`probe.ts --check-host`).
+ */
+export function plainBlockMatmulSource(rm: number, rn: number): string {
+  return `enable f16;
+
+struct Params { M: u32, N: u32, K: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f16>;
+@group(0) @binding(1) var<storage, read> w: array<f16>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+  for (var e = l; e < ${256 * rm * rn}u; e += 64u) {
+    let i = wg.y * ${16 * rm}u + e / ${16 * rn}u;
+    let j = wg.x * ${16 * rn}u + e % ${16 * rn}u;
+    var acc = 0.0;
+    for (var k = 0u; k < p.K; k++) {
+      acc += f32(x[i * p.K + k]) * f32(w[j * p.K + k]);
+    }
+    y[i * p.N + j] = acc;
+  }
+}
+`;
+}

@@ -12,16 +12,23 @@
  * not use them. Writes a JSON report (`--out`, default runs/bench-gpu/probe.json). Exits 3 on a
  * fallback or software adapter unless `--allow-software`.
  *
- * Run: `deno run -A bench/device/probe.ts [--out FILE] [--allow-software]`.
+ * Run: `deno run -A bench/device/probe.ts [--out FILE] [--allow-software]`; `--check-host` runs
+ * the throughput part's host code with a plain f16 kernel at small shapes instead (for adapters
+ * without cooperative matrices).
  *
  * @module
  */
 import { parseArgs } from "@std/cli";
 import { dirname } from "@std/path";
 import { atomicWriteText } from "../../lib/io/atomic_write.ts";
-import { type CoopConfig, coopMatmulSource, coopProbeSource } from "./coop_wgsl.ts";
+import {
+  type CoopConfig,
+  coopMatmulSource,
+  coopProbeSource,
+  plainBlockMatmulSource,
+} from "./coop_wgsl.ts";
 
-const args = parseArgs(Deno.args, { boolean: ["allow-software"], string: ["out"] });
+const args = parseArgs(Deno.args, { boolean: ["allow-software", "check-host"], string: ["out"] });
 const outPath = String(args.out ?? "runs/bench-gpu/probe.json");
 const report: Record<string, unknown> = { date: new Date().toISOString(), deno: Deno.version };
 const save = async () => {
@@ -257,7 +264,17 @@ const flavour = (layout: string) =>
 const rowLoad = flavour("row-major"), colLoad = flavour("column-major");
 const bench: Record<string, unknown>[] = [];
 report.coop_matmul = bench;
-if (!colLoad || !rowLoad) {
+if (args["check-host"]) {
+  const s = { name: "host check", M: 320, K: 96, N: 192 };
+  const pool = Float16Array.from({ length: s.M * s.K }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+  const pipelines: [string, GPUComputePipeline][] = [];
+  for (const [rm, rn] of [[2, 2], [4, 2], [4, 4]]) {
+    const pl = await compile(plainBlockMatmulSource(rm, rn));
+    if (typeof pl === "string") throw new Error(pl);
+    pipelines.push([`${rm}x${rn}`, pl]);
+  }
+  bench.push(...await timeShape(s, pool, pipelines));
+} else if (!colLoad || !rowLoad) {
   report.coop_matmul_skipped = "no correct 16x16 f16/f32 configuration with both layouts";
   console.log(`coop matmul: skipped (${report.coop_matmul_skipped})`);
 } else {
@@ -266,6 +283,7 @@ if (!colLoad || !rowLoad) {
     { name: "sudoku b768 gate_up", M: 768 * 81, K: 512, N: 3072 },
     { name: "sudoku b768 down", M: 768 * 81, K: 1536, N: 512 },
   ];
+  const pipelines: [string, GPUComputePipeline][] = [];
   for (const [rm, rn] of [[2, 2], [4, 2], [4, 4]]) {
     const code = coopMatmulSource({
       rm,
@@ -276,88 +294,100 @@ if (!colLoad || !rowLoad) {
       access: c16?.operand_access === "read" ? "read" : "read_write",
     });
     const pipeline = await compile(code);
-    if (typeof pipeline === "string") {
-      bench.push({ tiles: `${rm}x${rn}`, error: pipeline });
-      continue;
-    }
-    for (const s of shapes) bench.push(await timeCoop(pipeline, rm, rn, s));
+    if (typeof pipeline === "string") bench.push({ tiles: `${rm}x${rn}`, error: pipeline });
+    else pipelines.push([`${rm}x${rn}`, pipeline]);
+  }
+  // One pseudo-random f16 pool for every operand: an M×K (N×K) matrix is its first M·K (N·K)
+  // values, so the data is made once.
+  const pool = new Float16Array(Math.max(...shapes.map((s) => s.M * s.K)));
+  let seed = 12345;
+  for (let i = 0; i < pool.length; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    pool[i] = seed / 2 ** 32 - 0.5;
+  }
+  for (const s of shapes) {
+    if (pipelines.length) bench.push(...await timeShape(s, pool, pipelines));
     await save();
   }
 }
 await save();
 console.log(`wrote ${outPath}`);
 
-async function timeCoop(
-  pipeline: GPUComputePipeline,
-  rm: number,
-  rn: number,
+/** Times every compiled tiling at one shape; checks 256 outputs of each against float64. */
+async function timeShape(
   s: { name: string; M: number; K: number; N: number },
-): Promise<Record<string, unknown>> {
+  pool: Float16Array,
+  pipelines: [string, GPUComputePipeline][],
+): Promise<Record<string, unknown>[]> {
   const { M, K, N } = s;
-  const x = new Float16Array(M * K), w = new Float16Array(N * K);
-  let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-  for (let i = 0; i < x.length; i++) x[i] = rnd();
-  for (let i = 0; i < w.length; i++) w[i] = rnd();
+  const x = pool.subarray(0, M * K), w = pool.subarray(0, N * K);
   const mk = (bytes: number, usage: number) => device.createBuffer({ size: bytes, usage });
   const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const xb = mk(x.byteLength, S), wb = mk(w.byteLength, S), yb = mk(M * N * 4, S);
   const ub = mk(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(xb, 0, x);
-  device.queue.writeBuffer(wb, 0, w);
+  // x and w start the pool (byte offset 0); every size here is a multiple of 4 bytes.
+  device.queue.writeBuffer(xb, 0, pool.buffer as ArrayBuffer, 0, x.byteLength);
+  device.queue.writeBuffer(wb, 0, pool.buffer as ArrayBuffer, 0, w.byteLength);
   device.queue.writeBuffer(ub, 0, new Uint32Array([M, N, K, 0]));
-  const bg = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [xb, wb, yb, ub].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const groups = [N / (16 * rn), M / (16 * rm)];
-  const run = async (per: number) => {
-    const t0 = performance.now();
+  // 16 rows spread over M, 16 columns each: copied row by row into one small readback buffer.
+  const sampleRows = Array.from({ length: 16 }, (_, t) => Math.floor((t * 2 + 1) * M / 32));
+  const sampleCols = Array.from({ length: 16 }, (_, t) => Math.floor((t * 2 + 1) * N / 32));
+  const read = mk(16 * N * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const out: Record<string, unknown>[] = [];
+  for (const [tiles, pipeline] of pipelines) {
+    const [rm, rn] = tiles.split("x").map(Number);
+    const bg = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [xb, wb, yb, ub].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const run = async (per: number) => {
+      const t0 = performance.now();
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bg);
+      for (let i = 0; i < per; i++) pass.dispatchWorkgroups(N / (16 * rn), M / (16 * rm));
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - t0;
+    };
+    const empty = await run(0);
+    const first = Math.max(0.05, (await run(1)) - empty);
+    const per = Math.max(1, Math.min(200, Math.round(100 / first)));
+    const times: number[] = [];
+    for (let r = 0; r < 3; r++) times.push((await run(per)) - empty);
+    times.sort((a, b) => a - b);
+    const tflops = 2 * M * K * N * per / (times[1] * 1e9);
     const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    for (let i = 0; i < per; i++) pass.dispatchWorkgroups(groups[0], groups[1]);
-    pass.end();
+    sampleRows.forEach((i, r) => enc.copyBufferToBuffer(yb, i * N * 4, read, r * N * 4, N * 4));
     device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    return performance.now() - t0;
-  };
-  const empty = await run(0);
-  const first = Math.max(0.05, (await run(1)) - empty);
-  const per = Math.max(1, Math.min(200, Math.round(100 / first)));
-  const times: number[] = [];
-  for (let r = 0; r < 3; r++) times.push((await run(per)) - empty);
-  times.sort((a, b) => a - b);
-  const tflops = 2 * M * K * N * per / (times[1] * 1e9);
-  // Check 256 sampled outputs against float64 on the same f16 inputs.
-  const read = mk(M * N * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(yb, 0, read, 0, M * N * 4);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const y = new Float32Array(read.getMappedRange());
-  let maxRel = 0;
-  for (let t = 0; t < 256; t++) {
-    const i = Math.floor((t * 7919 * 31) % M), j = Math.floor((t * 104729) % N);
-    let ref = 0, mag = 0;
-    for (let k = 0; k < K; k++) {
-      ref += x[i * K + k] * w[j * K + k];
-      mag += Math.abs(x[i * K + k] * w[j * K + k]);
-    }
-    maxRel = Math.max(maxRel, Math.abs(y[i * N + j] - ref) / (mag || 1));
+    await read.mapAsync(GPUMapMode.READ);
+    const y = new Float32Array(read.getMappedRange().slice(0));
+    read.unmap();
+    let maxRel = 0;
+    sampleRows.forEach((i, r) => {
+      for (const j of sampleCols) {
+        let ref = 0, mag = 0;
+        for (let k = 0; k < K; k++) {
+          ref += x[i * K + k] * w[j * K + k];
+          mag += Math.abs(x[i * K + k] * w[j * K + k]);
+        }
+        maxRel = Math.max(maxRel, Math.abs(y[r * N + j] - ref) / (mag || 1));
+      }
+    });
+    const row = {
+      ...s,
+      tiles,
+      per_submit: per,
+      first_dispatch_ms: first,
+      tflops,
+      max_err_over_abs_sum: maxRel,
+      correct: maxRel < 2e-3,
+    };
+    console.log(`coop matmul ${JSON.stringify(row)}`);
+    out.push(row);
   }
-  read.unmap();
   for (const b of [xb, wb, yb, ub, read]) b.destroy();
-  const row = {
-    ...s,
-    tiles: `${rm}x${rn}`,
-    per_submit: per,
-    first_dispatch_ms: first,
-    tflops,
-    max_err_over_abs_sum: maxRel,
-    correct: maxRel < 2e-3,
-  };
-  console.log(`coop matmul ${JSON.stringify(row)}`);
-  return row;
+  return out;
 }
