@@ -16,7 +16,7 @@ import { readSplit } from "../io/dataset.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { buildModel, samplerSource, trainRun } from "../train/loop.ts";
 import { generateMiniSudokuDataset } from "../../datasets/sudoku/mini.ts";
-import { HrmError } from "../errors.ts";
+import { usageError } from "./parse.ts";
 
 /** The demo's preset per model. */
 const PRESETS: Record<string, string> = { hrm: "sudoku-mini", trm: "trm-sudoku-mini" };
@@ -55,7 +55,7 @@ export const demo: Command = {
     const f = ctx.flags;
     const kind = f.model as string;
     const preset = PRESETS[kind];
-    if (!preset) throw new HrmError(undefined, `--model must be hrm or trm, got "${kind}"`);
+    if (!preset) throw usageError(`--model must be hrm or trm, got ${kind}`);
     const NAME = kind.toUpperCase();
     const out = f.out as string, seed = f.seed as number;
     const t0 = performance.now();

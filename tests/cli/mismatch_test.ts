@@ -27,21 +27,37 @@ gpuTest("hrm eval: a checkpoint for another vocabulary names the file and the te
   await Deno.remove(dir, { recursive: true });
 });
 
-gpuTest("hrm demo runs end to end on a tiny budget", async () => {
-  const dir = await Deno.makeTempDir();
-  const code = await main([
-    "demo",
-    "--out",
-    dir,
-    "--minutes",
-    "0.05",
-    "--train",
-    "30",
-    "--test",
-    "8",
-  ]);
-  assertEquals(code, 0);
-  const latest = JSON.parse(await Deno.readTextFile(`${dir}/run/latest.json`));
-  assert(latest.step >= 1);
-  await Deno.remove(dir, { recursive: true });
+for (const model of ["hrm", "trm"]) {
+  gpuTest(`hrm demo --model ${model} runs end to end on a tiny budget`, async () => {
+    const dir = await Deno.makeTempDir();
+    const code = await main([
+      "demo",
+      "--out",
+      dir,
+      "--minutes",
+      "0.05",
+      "--train",
+      "30",
+      "--test",
+      "8",
+      "--model",
+      model,
+    ]);
+    assertEquals(code, 0);
+    const latest = JSON.parse(await Deno.readTextFile(`${dir}/run/latest.json`));
+    assert(latest.step >= 1);
+    // The run is the model asked for.
+    const config = await Deno.readTextFile(`${dir}/run/all_config.yaml`);
+    assertEquals(config.includes("TinyRecursiveReasoningModel_ACTV1"), model === "trm");
+    await Deno.remove(dir, { recursive: true });
+  });
+}
+
+Deno.test("hrm demo --model names the choices when given another (usage error, exit 2)", async () => {
+  let err = "";
+  const code = await main(["demo", "--model", "gpt", "--out", "/nonexistent/x"], {
+    out: { stdout: () => {}, stderr: (t) => void (err += t) },
+  });
+  assertEquals(code, 2);
+  assert(err.includes("--model must be hrm or trm, got gpt"), err);
 });
