@@ -17,7 +17,7 @@ import { GLOBAL_FLAGS } from "./parse.ts";
 export function programHelp(commands: readonly Command[], version: string): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
-    `hrm ${version}: the Hierarchical Reasoning Model (HRM) on WebGPU`,
+    `hrm ${version}: the Hierarchical Reasoning Model (HRM) and TRM on WebGPU`,
     "",
     "Usage: hrm <command> [options] [key=value ...]",
     "",

@@ -20,7 +20,7 @@ import { selectGpu } from "../dist/gpu_select.ts";
 /** `hrm train`. */
 export const train: Command = {
   name: "train",
-  summary: "train an HRM on a dataset (deep supervision, ACT, 1-step gradient)",
+  summary: "train an HRM or TRM on a dataset (deep supervision, ACT; arch.name picks the model)",
   usage: "train --data DIR [--config FILE | --preset NAME] [options] [key=value ...]",
   description: "Trains with the reference's semantics and writes RUN_DIR/{all_config.yaml,\n" +
     "step_N.safetensors,state_N.safetensors,latest.json,metrics.jsonl}. Config keys can be\n" +
@@ -32,6 +32,10 @@ export const train: Command = {
     "per example, accuracies weighted by the examples counted); --log-every 1 logs every step.\n" +
     "eval_save_outputs=[preds,q_halt_logits] saves those outputs at every evaluation as\n" +
     "RUN_DIR/step_N_all_preds.safetensors.\n" +
+    "TRM (arch.name recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1, the trm-*\n" +
+    "presets): with ema=true, evaluation and step_N.safetensors use the EMA weights and\n" +
+    "state_N.safetensors keeps the raw ones (so --resume is exact); freeze_weights=true trains\n" +
+    "only the puzzle embeddings.\n" +
     "Started by Open MPI's mpirun (e.g. `mpirun -np 8 hrm train ...`), trains data-parallel:\n" +
     "global_batch_size split across ranks, one GPU per rank (README: Multi-GPU training).\n\n" +
     "Presets (--preset NAME):\n" +
