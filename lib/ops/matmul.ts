@@ -48,7 +48,8 @@ export interface MatmulOptions {
   maxBindingBytes?: number;
   /**
    * Round every operand to float16 as it is loaded (sums stay f32): mixed precision's f16
-   * operands without f16 copies. Needs shader-f16; runs on the buffer/tiled kernels.
+   * operands without f16 copies. Needs shader-f16 (the texture variant rounds while packing its
+   * textures).
    */
   round16?: boolean;
 }
@@ -142,11 +143,11 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
   if (p.M === 0 || p.N === 0 || p.Bt === 0) return out;
   const variant = opts.variant ?? matmulVariant(enc.gpu);
   const limit = opts.maxBindingBytes ?? enc.gpu.limits.maxStorageBufferBindingSize;
-  // Textures hold one f32 matrix each, so batched products (attention-sized) and f16 operands
-  // use the buffer kernel (on software adapters f16 is for correctness, not speed); the naive
-  // kernel is f32 only.
-  if (variant === "texture" && p.Bt === 1 && p.K > 0 && !f16) {
-    textureMatmul(enc, prob, limit);
+  // Textures hold one f32 matrix each, so batched products (attention-sized) and f16 outputs use
+  // the buffer kernel; f16 (or rounded) operands are widened into the f32 textures by the pack
+  // kernel. The naive kernel is f32 only.
+  if (variant === "texture" && p.Bt === 1 && p.K > 0 && out.dtype === "f32") {
+    textureMatmul(enc, prob, limit, opts.round16 ?? false);
   } else {
     const which = variant === "texture" || (f16 && variant === "naive") ? "buffer" : variant;
     bufferMatmul(enc, prob, which, limit, opts.round16 ?? false);

@@ -14,6 +14,7 @@ import texSrc from "../../kernels/matmul_texture.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
 import type { Encoder } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
+import { composeKernel, type FloatType, typeAliases } from "../gpu/wgsl.ts";
 import {
   bindRange,
   type Bound,
@@ -27,7 +28,12 @@ import {
 } from "./matmul_plan.ts";
 
 const MATMUL = { file: "matmul_texture", source: texSrc, entry: "matmul_texture" };
-const PACK = { file: "matmul_pack", source: packSrc, entry: "matmul_pack" };
+/** The pack kernel for a source of type `ts`, rounding to float16 or not. */
+function packKernel(ts: FloatType, round16: boolean) {
+  return composeKernel({ name: "matmul_pack", source: packSrc }, "matmul_pack", [
+    typeAliases({ TS: ts, TR: round16 ? "f16" : "f32" }),
+  ]);
+}
 /** Bytes of one operand's texture per chunk (the cached texture may be up to 2.25× this). */
 const TEX_CAP = 32 << 20;
 /** Outputs per workgroup: 8×8 invocations of 8 rows, 16×16 of 16 columns. */
@@ -162,8 +168,17 @@ function blocks(p: MatmulProblem, c: Chunk, o: Origin): { a: Block; b: Block } {
   return { a, b };
 }
 
-/** Records `p` (Bt == 1, K > 0) with the texture kernel, chunked to fit `limitBytes` bindings. */
-export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number): void {
+/**
+ * Records `p` (Bt == 1, K > 0, f32 out) with the texture kernel, chunked to fit `limitBytes`
+ * bindings. f16 operands, and every operand when `round16` (float16 mixed precision), go into the
+ * f32 textures through the pack kernel, which widens (and rounds) them.
+ */
+export function textureMatmul(
+  enc: Encoder,
+  p: MatmulProblem,
+  limitBytes: number,
+  round16 = false,
+): void {
   const gpu = enc.gpu;
   const chunk = planChunks(p, limitBytes, gpu, (c) => textureShrink(p, c, gpu));
   const slot = Math.max(SLOT, gpu.limits.minUniformBufferOffsetAlignment);
@@ -174,10 +189,10 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
     const { a, b } = blocks(p, c, o);
     const params = new Uint32Array(words * 3);
     const floats = new Float32Array(params.buffer);
-    const packs: { src: Bound; tex: GPUTexture; r: Region; slot: number }[] = [];
+    const packs: { src: Bound; tex: GPUTexture; r: Region; slot: number; f16: boolean }[] = [];
     const raw = enc.raw();
     for (const [block, tex, r] of [[a, ta, ra], [b, tb, rb]] as const) {
-      if (canCopy(block)) {
+      if (!round16 && block.src.dtype === "f32" && canCopy(block)) {
         raw.copyBufferToTexture(
           {
             buffer: block.src.buffer,
@@ -197,7 +212,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
           (block.rows - 1) * block.ld + block.cols,
         );
         params.set([block.rows, block.cols, block.ld, src.off, r.w, r.h], s * words);
-        packs.push({ src, tex, r, slot: s });
+        packs.push({ src, tex, r, slot: s, f16: block.src.dtype === "f16" });
       }
     }
     const out = bindRange(gpu, p.c, o.m0 * p.ldc + o.n0, spanSizes(p, c).c);
@@ -213,7 +228,7 @@ export function textureMatmul(enc: Encoder, p: MatmulProblem, limitBytes: number
       size: 64,
     });
     for (const pk of packs) {
-      const pipeline = gpu.pipelines.get(PACK);
+      const pipeline = gpu.pipelines.get(packKernel(pk.f16 ? "f16" : "f32", round16));
       pass.setPipeline(pipeline);
       pass.setBindGroup(
         0,

@@ -1,7 +1,8 @@
 // float16 (mixed precision) pieces against float64: f32 <-> f16 casts (rounding to nearest even,
 // odd element counts, overflow to inf) and matmuls with f16 operands and f32 accumulation, for
-// the buffer and tiled kernels, f32 and f16 outputs, every layout, batched, alpha/beta and forced
-// chunking. Skipped with a printed reason on adapters without shader-f16.
+// the texture (operands widened and rounded by the pack kernel), buffer and tiled kernels, f32 and
+// f16 outputs, every layout, batched, alpha/beta and forced chunking. Skipped with a printed
+// reason on adapters without shader-f16.
 import { cast, hasShaderF16 } from "../../lib/ops/cast.ts";
 import { linearForward, matmul } from "../../lib/ops/matmul.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
@@ -88,7 +89,7 @@ function checkBound(
 
 const round16 = (x: Float32Array) => Float32Array.from(Float16Array.from(x));
 
-for (const variant of ["buffer", "tiled"] as const) {
+for (const variant of ["texture", "buffer", "tiled"] as const) {
   f16Test(
     `matmul ${variant}: f16 operands, f32 accumulation, f32/f16 out, vs float64`,
     async (gpu) => {
@@ -177,7 +178,7 @@ f16Test(
 f16Test(
   "matmul round16: f32 operands rounded on load give the f16-operand product bit for bit",
   async (gpu) => {
-    for (const variant of ["buffer", "tiled"] as const) {
+    for (const variant of ["texture", "buffer", "tiled"] as const) {
       const M = 33, N = 20, K = 47;
       const a = randomArray(41, M * K, -4, 4), b = randomArray(42, N * K, -4, 4);
       const ta = upload(gpu, a, [M, K]), tb = upload(gpu, b, [N, K]);
