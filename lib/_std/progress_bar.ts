@@ -98,13 +98,15 @@ export class ProgressBar {
       : `[${styledTime}] ${progressBar} ${this.value}/${this.max}`;
   }
 
-  #draw(final: boolean): void {
+  /** Writes the bar (off a terminal at most every 10 s, and always when `final`). */
+  #draw(final: boolean): Promise<void> {
     if (this.#tty) {
-      this.#writer.write(this.#enc.encode(`\r\x1b[K${this.#line()}`)).catch(() => {});
+      return this.#writer.write(this.#enc.encode(`\r\x1b[K${this.#line()}`)).catch(() => {});
     } else if (final || Date.now() - this.#lastPlain >= 10_000) {
       this.#lastPlain = Date.now();
-      this.#writer.write(this.#enc.encode(`${this.#line()}\n`)).catch(() => {});
+      return this.#writer.write(this.#enc.encode(`${this.#line()}\n`)).catch(() => {});
     }
+    return Promise.resolve();
   }
 
   /** Draws the final state and releases the stream. */
@@ -112,7 +114,8 @@ export class ProgressBar {
     clearInterval(this.#timer);
     if (this.#tty && this.#opts.clear) await this.#writer.write(this.#enc.encode("\r\x1b[K"));
     else {
-      this.#draw(true);
+      // Awaited, so the final line is out before whatever the caller prints next.
+      await this.#draw(true);
       if (this.#tty) await this.#writer.write(this.#enc.encode("\n"));
     }
     this.#writer.releaseLock();

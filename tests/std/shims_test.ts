@@ -49,3 +49,23 @@ Deno.test("@std/assert: throws, rejects, almost-equals", async () => {
   await assertRejects(() => Promise.reject(new RangeError("no")), RangeError, "no");
   assertThrows(() => assertThrows(() => {}));
 });
+
+Deno.test("ProgressBar.stop: the final line is written before stop resolves (keepOpen)", async () => {
+  const { ProgressBar } = await import("@std/cli/unstable-progress-bar");
+  const written: string[] = [];
+  const slow = new WritableStream<Uint8Array>({
+    write: async (c) => {
+      await new Promise((r) => setTimeout(r, 30));
+      written.push(new TextDecoder().decode(c));
+    },
+  });
+  const bar = new ProgressBar({
+    max: 3,
+    writable: slow,
+    keepOpen: true,
+    fmt: (p) => `v${p.value}`,
+  });
+  bar.value = 3;
+  await bar.stop();
+  assertEquals(written.at(-1), "v3\n");
+});
