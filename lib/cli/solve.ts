@@ -39,7 +39,7 @@ export const solveCommand: Command = {
     "checkpoint (safetensors or the reference's PyTorch file) and its config. With --act each\n" +
     "puzzle stops at the first segment whose halting rule fires (HRM: q_halt > q_continue,\n" +
     "TRM: q_halt > 0) instead of always running halt_max_steps. Examples:\n" +
-    "  hrm solve --checkpoint runs/demo/run/step_1012.safetensors '4.2. .... 1..3 ..4.'\n" +
+    "  hrm solve --checkpoint runs/demo/run/step_1012.safetensors '412. 231. .4.2 .2.1'\n" +
     "  hrm solve --checkpoint ckpt/checkpoint --file puzzles.txt --act --json",
   overrides: true,
   positionals: "PUZZLE ...",

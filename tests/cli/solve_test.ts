@@ -9,7 +9,7 @@ import { createModel } from "../../lib/model/create.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
 import { initHrm, stateDict } from "../../lib/model/state.ts";
 import { readTrace } from "../../lib/eval/trace.ts";
-import { judgeAnswer, parsePuzzle, type Puzzle } from "../../lib/eval/puzzles.ts";
+import { judgeAnswer, parsePuzzle, type Puzzle, solutionTokens } from "../../lib/eval/puzzles.ts";
 import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest } from "../_helpers.ts";
 
@@ -165,4 +165,15 @@ gpuTest("hrm solve: mazes through a maze-sized model (vocab 6), answers as grids
   assertEquals(typeof m.valid, "boolean");
   assertStringIncludes(s.error, "a 9×9 Sudoku needs a model with a vocabulary of 11");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("hrm solve --help: its example puzzle parses and has a solution", async () => {
+  const { solveCommand } = await import("../../lib/cli/solve.ts");
+  const examples = [...solveCommand.description!.matchAll(/safetensors '([^']+)'/g)].map((m) =>
+    m[1]
+  );
+  assertEquals(examples.length, 1);
+  const p = parsePuzzle(examples[0]);
+  assert(typeof p !== "string", String(p));
+  assert(solutionTokens(p, p.tokens) !== undefined, `${examples[0]} has no solution`);
 });
