@@ -27,7 +27,7 @@ export const train: Command = {
     "overridden after the options, e.g. `lr=7e-5 arch.L_cycles=4 global_batch_size=384`.\n" +
     "A run is epochs/eval_interval iterations of eval_interval epochs, each followed by an\n" +
     "evaluation (the last included); steps stop at total_steps = floor(epochs · examples /\n" +
-    "global_batch_size). --max-steps and time budgets stop early (with a checkpoint).\n" +
+    "global_batch_size). --max-steps and Ctrl-C stop early (with a checkpoint).\n" +
     "Each metrics.jsonl train row sums the --log-every steps since the previous one (losses\n" +
     "per example, accuracies weighted by the examples counted); --log-every 1 logs every step.\n" +
     "eval_save_outputs=[preds,q_halt_logits] saves those outputs at every evaluation as\n" +
@@ -82,7 +82,7 @@ export const train: Command = {
       name: "max-steps",
       type: "number",
       arg: "N",
-      help: "stop after N optimizer steps and checkpoint",
+      help: "stop after N optimizer steps (N more with --resume) and checkpoint",
     },
     {
       name: "log-every",
