@@ -61,7 +61,8 @@ export function positiveIntFlag(v: unknown, flag: string): number {
  * ```ts
  * import { parseCommandArgs } from "./parse.ts";
  * const cmd = {
- *   name: "x", summary: "", usage: "x", overrides: true, run: () => Promise.resolve(),
+ *   name: "x", summary: "", usage: "x", overrides: true, positionals: "FILE",
+ *   run: () => Promise.resolve(),
  *   flags: [{ name: "seed", type: "number" as const, help: "", default: 0 }],
  * };
  * const ctx = parseCommandArgs(cmd, ["--seed", "3", "lr=1e-4", "in.txt"], false);
