@@ -37,6 +37,18 @@ const CPU_TRAIN = {
   lr_warmup_steps: 100,
 } satisfies HrmConfigInput;
 
+// The 4×4 demo's data and training loop, the same for HRM and TRM so their demos compare.
+const MINI_TRAIN = {
+  data_path: "data/sudoku-mini", // hrm gen sudoku --mini --out data/sudoku-mini
+  global_batch_size: 64,
+  epochs: 100,
+  eval_interval: 100,
+  ...CPU_TRAIN,
+  lr: 2e-3,
+  lr_warmup_steps: 20,
+  checkpoint_every_eval: false,
+} satisfies HrmConfigInput;
+
 // TRM's README command lines (SamsungSAILMontreal/TinyRecursiveModels): every run sets
 // arch=trm, L_layers 2, H_cycles 3 and ema=True; Sudoku and Maze also these task settings and
 // evaluators=[] (the ARC runs keep cfg_pretrain.yaml's defaults and its arc@ARC evaluator).
@@ -134,14 +146,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   "sudoku-mini": {
     summary: "the demo: 4×4 Sudoku on a CPU software adapter (hidden 64, 1+1 layers, batch 64)",
     config: {
-      data_path: "data/sudoku-mini", // hrm gen sudoku --mini --out data/sudoku-mini
-      global_batch_size: 64,
-      epochs: 100,
-      eval_interval: 100,
-      ...CPU_TRAIN,
-      lr: 2e-3,
-      lr_warmup_steps: 20,
-      checkpoint_every_eval: false,
+      ...MINI_TRAIN,
       arch: {
         ...CPU_ARCH,
         // Learned positions: on a 4×4 grid a cell's row, column and box are absolute facts
@@ -190,14 +195,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   "trm-sudoku-mini": {
     summary: "the demo with TRM: 4×4 Sudoku on a CPU software adapter (hidden 64, 2 layers, mlp_t)",
     config: {
-      data_path: "data/sudoku-mini", // hrm gen sudoku --mini --out data/sudoku-mini
-      global_batch_size: 64,
-      epochs: 100,
-      eval_interval: 100,
-      ...CPU_TRAIN,
-      lr: 2e-3,
-      lr_warmup_steps: 20,
-      checkpoint_every_eval: false,
+      ...MINI_TRAIN,
       arch: {
         ...CPU_ARCH,
         name: TRM_MODEL_NAME,
