@@ -3,7 +3,6 @@
 // --act, a reference-format torch checkpoint whose config lacks the
 // vocabulary, and --trace / --show png.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { main } from "../../cli.ts";
 import { readSafetensors, writeSafetensors } from "../../lib/io/safetensors.ts";
 import { createModel } from "../../lib/model/create.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
@@ -12,28 +11,13 @@ import { readTrace } from "../../lib/eval/trace.ts";
 import { judgeAnswer, parsePuzzle, type Puzzle, solutionTokens } from "../../lib/eval/puzzles.ts";
 import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest } from "../_helpers.ts";
+import { hrm } from "./_hrm.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${DIR}config.json`));
 const SOLUTION =
   "534678912672195348198342567859761423426853791713924856961537284287419635345286179";
 const PUZZLE = SOLUTION.split("").map((c, i) => (i % 3 === 0 ? c : ".")).join("");
-
-async function hrm(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
-  try {
-    const code = await main(args, {
-      out: { stdout: (t) => (out += t), stderr: (t) => (err += t) },
-    });
-    return { code, out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 async function runDir(): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -48,7 +32,7 @@ async function runDir(): Promise<string> {
 
 gpuTest("hrm solve: JSON lines, refusals one by one, exit status 1", async () => {
   const dir = await runDir();
-  const r = await hrm([
+  const r = await hrm(
     "solve",
     "--checkpoint",
     `${dir}/step_1.safetensors`,
@@ -57,10 +41,10 @@ gpuTest("hrm solve: JSON lines, refusals one by one, exit status 1", async () =>
     "11" + ".".repeat(79),
     "12..34....21....",
     PUZZLE.replaceAll(".", "0"),
-  ]);
-  assertEquals(r.code, 1, r.err);
-  assertStringIncludes(r.err, "2 of 4 puzzles refused");
-  const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  );
+  assertEquals(r.code, 1, r.stderr);
+  assertStringIncludes(r.stderr, "2 of 4 puzzles refused");
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assertEquals(lines.length, 4);
   assertEquals(lines.map((l) => l.index), [0, 1, 2, 3]);
   for (const i of [0, 3]) {
@@ -88,7 +72,7 @@ gpuTest("hrm solve --act on a reference torch checkpoint; --trace and --show png
   rows[1] = Array.from({ length: 9 }, (_, r) => rows[1].slice(r * 9, r * 9 + 9)).join("\n") +
     "\n";
   await Deno.writeTextFile(`${dir}/puzzles.txt`, rows.join("\n\n") + "\n");
-  const r = await hrm([
+  const r = await hrm(
     "solve",
     "--checkpoint",
     `${dir}/checkpoint`,
@@ -101,10 +85,10 @@ gpuTest("hrm solve --act on a reference torch checkpoint; --trace and --show png
     "png",
     "--out",
     `${dir}/p.png`,
-  ]);
-  assertEquals(r.code, 0, r.err);
-  const heads = r.out.split("\n").filter((l) => l.startsWith("puzzle "));
-  assertEquals(heads.length, 3, r.out);
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const heads = r.stdout.split("\n").filter((l) => l.startsWith("puzzle "));
+  assertEquals(heads.length, 3, r.stdout);
   for (const h of heads) assert(/, [1-4] segments?, q_halt 0\.\d{3}$/.test(h), h);
   const trace = await readTrace(`${dir}/t.safetensors`);
   const used = heads.map((h) => Number(/, (\d) segments?/.exec(h)![1]));
@@ -122,12 +106,12 @@ gpuTest("hrm solve --act on a reference torch checkpoint; --trace and --show png
 });
 
 Deno.test("hrm solve: usage errors", async () => {
-  const r = await hrm(["solve", "--checkpoint", "x"]);
+  const r = await hrm("solve", "--checkpoint", "x");
   assertEquals(r.code, 2);
-  assertStringIncludes(r.err, "no puzzles");
-  const s = await hrm(["solve", "--checkpoint", "x", "--show", "png", PUZZLE]);
+  assertStringIncludes(r.stderr, "no puzzles");
+  const s = await hrm("solve", "--checkpoint", "x", "--show", "png", PUZZLE);
   assertEquals(s.code, 2);
-  assertStringIncludes(s.err, "--show png needs --out PATH");
+  assertStringIncludes(s.stderr, "--show png needs --out PATH");
 });
 
 gpuTest("hrm solve: mazes through a maze-sized model (vocab 6), answers as grids", async (gpu) => {
@@ -145,7 +129,7 @@ gpuTest("hrm solve: mazes through a maze-sized model (vocab 6), answers as grids
   await writeSafetensors(`${dir}/step_1.safetensors`, await stateDict(model), { seq_len: "25" });
   model.release();
   const maze = ["#####", "#S  #", "# # #", "#  G#", "#####"];
-  const r = await hrm([
+  const r = await hrm(
     "solve",
     "--checkpoint",
     `${dir}/step_1.safetensors`,
@@ -153,9 +137,9 @@ gpuTest("hrm solve: mazes through a maze-sized model (vocab 6), answers as grids
     "S #\n  #\n# G",
     maze.join("\n"),
     PUZZLE,
-  ]);
-  assertEquals(r.code, 1, r.err);
-  const [small, m, s] = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  );
+  assertEquals(r.code, 1, r.stderr);
+  const [small, m, s] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
   // the checkpoint's recorded seq_len wins over the first puzzle's size
   assertStringIncludes(small.error, "a 3×3 maze has 9 cells; this checkpoint takes 25");
   assertEquals([m.kind, m.puzzle, m.segments], ["maze", maze.join(""), 2]);

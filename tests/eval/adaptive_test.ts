@@ -10,7 +10,7 @@ import { loadStateDict } from "../../lib/model/state.ts";
 import { evaluateAdaptive, runSegments } from "../../lib/eval/adaptive.ts";
 import { evaluate } from "../../lib/eval/evaluate.ts";
 import type { SamplerSource } from "../../lib/train/sampler.ts";
-import { main } from "../../cli.ts";
+import { hrm } from "../cli/_hrm.ts";
 import { goldenDataset } from "../cli/_golden_dataset.ts";
 import { torchCheckpointOf } from "../io/_torch_writer.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
@@ -121,18 +121,17 @@ gpuTest(
   async () => {
     const { dir, config: cfg } = await goldenDataset(DIR, { arch: config.arch });
     await Deno.writeFile(`${dir}/checkpoint`, torchCheckpointOf(weights.tensors, []));
-    let out = "";
-    const log = console.log;
-    console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
-    try {
-      const code = await main(
-        ["eval", "--config", cfg, "--checkpoint", `${dir}/checkpoint`, "--act", "--json"],
-      );
-      assertEquals(code, 0);
-    } finally {
-      console.log = log;
-    }
-    const m = JSON.parse(out.trim().split("\n").pop()!);
+    const r = await hrm(
+      "eval",
+      "--config",
+      cfg,
+      "--checkpoint",
+      `${dir}/checkpoint`,
+      "--act",
+      "--json",
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assertEquals(m.steps, G);
     assertEquals(m.act_mean_segments, (2 + 3 * G) / 4);
     assert(typeof m.act_exact_accuracy === "number" && typeof m.act_accuracy === "number");
