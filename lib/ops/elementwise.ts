@@ -125,8 +125,11 @@ export function scale(enc: Encoder, a: Tensor, s: number, out?: Tensor): Tensor 
   return y;
 }
 
-/** Sets every element of `t` to `value` (written with `t`'s dtype). */
+/** Sets every element of `t` to `value` (written with `t`'s dtype; 4-byte types only). */
 export function fill(enc: Encoder, t: Tensor, value: number): void {
+  if (t.dtype === "f16") {
+    throw new RangeError(`fill: ${t.label} is f16; fill the f32 tensor and cast it`);
+  }
   const word = new ArrayBuffer(4);
   if (t.dtype === "f32") new Float32Array(word)[0] = value;
   else if (t.dtype === "i32") new Int32Array(word)[0] = value;

@@ -4,6 +4,7 @@
 // f16 outputs, every layout, batched, alpha/beta and forced chunking. Skipped with a printed
 // reason on adapters without shader-f16.
 import { cast, hasShaderF16 } from "../../lib/ops/cast.ts";
+import { fill } from "../../lib/ops/elementwise.ts";
 import { linearForward, matmul } from "../../lib/ops/matmul.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
@@ -202,6 +203,7 @@ f16Test("cast and matmul: wrong dtypes and sizes name the op", (gpu) => {
   const h = Tensor.empty(gpu, [5], "f16", "h5");
   const enc = new Encoder(gpu);
   assertThrows(() => cast(enc, i, "f16"), RangeError, "cast: ids is i32");
+  assertThrows(() => fill(enc, h, 0), RangeError, "fill: h5 is f16");
   assertThrows(() => cast(enc, f, "f16", h), RangeError, "cast: out h5 [5] f16 should be [4] f16");
   assertThrows(
     () => matmul(enc, i.reshape([2, 2]), f.reshape([2, 2])),
