@@ -8,6 +8,7 @@
  */
 import { join } from "@std/path";
 import type { Command } from "./command.ts";
+import { plural } from "./help.ts";
 import { usageError } from "./parse.ts";
 import { parseSegments } from "./show.ts";
 import { HrmError } from "../errors.ts";
@@ -326,9 +327,9 @@ export const report: Command = {
     const page = join(out, "report.html");
     await atomicWriteText(page, reportHtml(content));
     console.log(
-      `wrote ${page} (${
-        plots.length + (content.scaling ? 1 : 0)
-      } plots, ${examples.length} examples)`,
+      `wrote ${page} (${plural(plots.length + (content.scaling ? 1 : 0), "plot")}, ${
+        plural(examples.length, "example")
+      })`,
     );
   },
 };

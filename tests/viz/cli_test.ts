@@ -47,7 +47,7 @@ Deno.test("hrm report without --data: curves, the cached scaling plot, a given t
   const args = ["report", run, "--out", out, "--trace", vizFixture("arc.trace.safetensors")];
   const r = await hrm(...args);
   assertEquals(r.code, 0, r.stderr);
-  assertStringIncludes(r.stdout, "(5 plots, 1 examples)");
+  assertStringIncludes(r.stdout, "(5 plots, 1 example)");
   const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
   assertEquals(files, [
     "accuracy.png",
