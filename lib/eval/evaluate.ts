@@ -15,10 +15,9 @@ import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
 import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
 import {
-  actBegin,
-  actHalt,
   actMetrics,
   emptyBatch,
+  evalSegment,
   initialCarry,
   METRIC_NAMES,
   releaseBatch,
@@ -181,11 +180,8 @@ export async function evaluate(
     const segPreds: Tensor[] = [], segQ: Tensor[] = [], segZ: Tensor[] = [];
     let last: { preds: Tensor; qh: Tensor; qc: Tensor } | undefined;
     for (let s = 0; s < segments; s++) {
-      actBegin(enc, model, carry, incoming);
-      const x = model.inputEmbeddings(enc, carry.data);
-      const { out } = model.inner(enc, carry.inner, x, carry.data, false);
+      const { x, out } = evalSegment(enc, model, carry, incoming, minSteps, segments);
       x.release();
-      actHalt(enc, carry, out.q_halt_logits, out.q_continue_logits, minSteps, segments, false);
       const isLast = s === segments - 1;
       if (isLast || tracing) {
         const lm = lmLoss(enc, out.logits, carry.data.labels, {

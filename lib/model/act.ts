@@ -12,7 +12,7 @@ import type { Encoder } from "../gpu/encoder.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
-import type { BatchTensors, InnerCarry, ReasoningModel } from "./model.ts";
+import type { BatchTensors, InnerCarry, ReasoningModel, SegmentOutputs } from "./model.ts";
 
 const WG = 256;
 const kernel = (entry: string) => ({ file: "act", source: src, entry });
@@ -130,6 +130,38 @@ export function actHalt(
     params: [B, haltMaxSteps, training ? 1 : 0, noActContinue ? 1 : 0],
     workgroups: [Math.ceil(B / WG)],
   });
+}
+
+/**
+ * One evaluation segment, without gradient, as `evaluate` and the reference's eval loop run it:
+ * halted rows take the incoming batch and restart from H_init/L_init ({@linkcode actBegin}), the
+ * inputs are embedded, the inner model runs, and steps/halting advance ({@linkcode actHalt}, halting
+ * only at `haltMaxSteps`).
+ *
+ * @returns The input embedding `x` (the caller releases it) and the segment's outputs.
+ */
+export function evalSegment(
+  enc: Encoder,
+  model: ReasoningModel,
+  c: ActCarry,
+  incoming: BatchTensors,
+  minSteps: Tensor,
+  haltMaxSteps: number,
+): { x: Tensor; out: SegmentOutputs } {
+  actBegin(enc, model, c, incoming);
+  const x = model.inputEmbeddings(enc, c.data);
+  const { out } = model.inner(enc, c.inner, x, c.data, false);
+  actHalt(
+    enc,
+    c,
+    out.q_halt_logits,
+    out.q_continue_logits,
+    minSteps,
+    haltMaxSteps,
+    false,
+    model.spec.noActContinue,
+  );
+  return { x, out };
 }
 
 /**

@@ -8,7 +8,7 @@ import { assert, assertEquals } from "@std/assert";
 import type { Gpu } from "../../lib/gpu/device.ts";
 import { Encoder, readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
-import { actBegin, actHalt, initialCarry, releaseCarry } from "../../lib/model/act.ts";
+import { evalSegment, initialCarry, releaseCarry } from "../../lib/model/act.ts";
 import type { HrmArch } from "../../lib/model/dims.ts";
 import { createModel } from "../../lib/model/create.ts";
 import type { ReasoningModel } from "../../lib/model/model.ts";
@@ -177,18 +177,13 @@ export function registerGpuVsRef(
       const rc = initialCarryRef(ref, B);
       for (let s = 0; s < 2; s++) {
         enc = new Encoder(gpu);
-        actBegin(enc, model, carry, incoming);
-        const x = model.inputEmbeddings(enc, carry.data);
-        const { out } = model.inner(enc, carry.inner, x, carry.data, false);
-        actHalt(
+        const { x, out } = evalSegment(
           enc,
+          model,
           carry,
-          out.q_halt_logits,
-          out.q_continue_logits,
+          incoming,
           minSteps,
           c.arch.halt_max_steps,
-          false,
-          model.spec.noActContinue,
         );
         enc.submit();
         const [gx, logits, qh, qc, zH, zL, steps] = await readTensors(gpu, [
@@ -447,19 +442,7 @@ export function registerGpuVsRef(
       writeTensor(minSteps, new Uint32Array(B));
       const before = gpu.pool.stats().inUseBuffers;
       const enc = new Encoder(gpu);
-      actBegin(enc, model, trainer.carry, trainer.incoming);
-      const x = model.inputEmbeddings(enc, trainer.carry.data);
-      const { out } = model.inner(enc, trainer.carry.inner, x, trainer.carry.data, false);
-      actHalt(
-        enc,
-        trainer.carry,
-        out.q_halt_logits,
-        out.q_continue_logits,
-        minSteps,
-        2,
-        false,
-        model.spec.noActContinue,
-      );
+      const { x, out } = evalSegment(enc, model, trainer.carry, trainer.incoming, minSteps, 2);
       enc.submit();
       for (const t of [x, out.logits, out.q_halt_logits, out.q_continue_logits]) t.release();
       await readTensors(gpu, [trainer.metrics]);

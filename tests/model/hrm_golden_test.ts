@@ -5,7 +5,7 @@ import { assert, assertEquals } from "@std/assert";
 import { readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
 import { Encoder } from "../../lib/gpu/encoder.ts";
 import { readSafetensors, type StTensor, toFloat32 } from "../../lib/io/safetensors.ts";
-import { actBegin, actHalt, initialCarry, releaseCarry } from "../../lib/model/act.ts";
+import { evalSegment, initialCarry, releaseCarry } from "../../lib/model/act.ts";
 import { archFromConfig } from "../../lib/model/dims.ts";
 import { Hrm } from "../../lib/model/hrm.ts";
 import { loadStateDict } from "../../lib/model/state.ts";
@@ -84,17 +84,13 @@ async function evalTrace(gpu: Gpu, model: Hrm): Promise<Segment[]> {
   const segments: Segment[] = [];
   for (let s = 0; s < config.arch.halt_max_steps; s++) {
     enc = new Encoder(gpu);
-    actBegin(enc, model, carry, incoming);
-    const x = model.inputEmbeddings(enc, carry.data);
-    const { out } = model.inner(enc, carry.inner, x, carry.data, false);
-    actHalt(
+    const { x, out } = evalSegment(
       enc,
+      model,
       carry,
-      out.q_halt_logits,
-      out.q_continue_logits,
+      incoming,
       minSteps,
       config.arch.halt_max_steps,
-      false,
     );
     enc.submit();
     const [emb, logits, qh, qc, zH, zL, steps] = await readTensors(gpu, [

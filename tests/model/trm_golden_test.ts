@@ -9,9 +9,8 @@ import { assertEquals, assertLess } from "@std/assert";
 import { Encoder, readTensors, writeTensor } from "../../lib/gpu/encoder.ts";
 import { readSafetensors, toFloat32 } from "../../lib/io/safetensors.ts";
 import {
-  actBegin,
-  actHalt,
   emptyBatch,
+  evalSegment,
   initialCarry,
   releaseBatch,
   releaseCarry,
@@ -83,19 +82,7 @@ gpuTest(
         writeTensor(carry.inner.z_L, ref(`z_L.${s - 1}`));
       }
       enc = new Encoder(gpu);
-      actBegin(enc, model, carry, incoming);
-      const x = model.inputEmbeddings(enc, carry.data);
-      const { out } = model.inner(enc, carry.inner, x, carry.data, false);
-      actHalt(
-        enc,
-        carry,
-        out.q_halt_logits,
-        out.q_continue_logits,
-        minSteps,
-        segments,
-        false,
-        true,
-      );
+      const { x, out } = evalSegment(enc, model, carry, incoming, minSteps, segments);
       enc.submit();
       const [emb, logits, qh, qc, zH, zL, steps, halted] = await readTensors(gpu, [
         x,
