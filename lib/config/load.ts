@@ -79,7 +79,8 @@ export async function readConfigFile(path: string): Promise<HrmConfigInput> {
   try {
     data = json ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    const first = (e as Error).message.split("\n")[0];
+    // The YAML parser's message goes on with the offending lines after a colon: keep one line.
+    const first = (e as Error).message.split("\n")[0].replace(/:\s*$/, "");
     throw new HrmError(path, `cannot parse ${json ? "JSON" : "YAML"}: ${first}`, { cause: e });
   }
   if (data === null || data === undefined) return {};

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { fromFileUrl } from "@std/path";
 import { HrmError } from "../../lib/errors.ts";
 import { loadConfig, mergeLayers, readConfigFile } from "../../lib/config/load.ts";
@@ -65,6 +65,9 @@ Deno.test("unparsable and non-mapping files are HrmErrors", async () => {
     await assertRejects(() => readConfigFile(`${dir}/a.json`), HrmError, "cannot parse JSON");
     await Deno.writeTextFile(`${dir}/b.yaml`, "lr: [1, 2\n");
     await assertRejects(() => readConfigFile(`${dir}/b.yaml`), HrmError, "cannot parse YAML");
+    await Deno.writeTextFile(`${dir}/b2.yaml`, "{bad\n");
+    const e = await assertRejects(() => readConfigFile(`${dir}/b2.yaml`), HrmError);
+    assert(/line 2, column 1$/.test(e.message), `one line, no dangling colon: ${e.message}`);
     await Deno.writeTextFile(`${dir}/c.yaml`, "- 1\n- 2\n");
     await assertRejects(() => readConfigFile(`${dir}/c.yaml`), HrmError, "expected a mapping");
     await Deno.writeTextFile(`${dir}/d.yaml`, "");
