@@ -62,7 +62,7 @@ D=.denobin/data/sudoku-gpu-bench
 CACHE=${HRM_BENCH_CACHE:-$HOME/.cache/hrm-bench}/sudoku-gpu-bench
 if [ "$DATA" = 1 ] && [ ! -f "$D/test/dataset.json" ]; then
   if [ ! -f "$CACHE/test/dataset.json" ]; then
-    say "generating $CACHE on $WORKERS threads (1500 puzzles: ~25 min on a busy 2-core machine)"
+    say "generating $CACHE on $WORKERS threads (1500 puzzles: 55 min on a 2-core machine under a load average of ~20)"
     rm -rf "$CACHE"
     mkdir -p "$(dirname "$CACHE")"
     deno run -A cli.ts gen sudoku --out "$CACHE" --train 1000 --test 500 --aug 40 --workers "$WORKERS"
