@@ -68,6 +68,11 @@ export interface CoopMatmulOptions {
   colLoad: "coopLoad" | "coopLoadT";
   /** Access mode of the operand buffers (the probe finds which one naga takes). */
   access: "read" | "read_write";
+  /**
+   * How the accumulators start at zero: the zero-value constructor `coop_mat16x16<f32, C>()`, or
+   * (should naga refuse it) a load of a 16×16 zero tile bound at 4.
+   */
+  zero: "ctor" | "load";
 }
 
 /**
@@ -79,7 +84,13 @@ export function coopMatmulSource(o: CoopMatmulOptions): string {
   const lines: string[] = [];
   const T = "coop_mat16x16";
   for (let i = 0; i < o.rm; i++) {
-    for (let j = 0; j < o.rn; j++) lines.push(`  var acc${i}_${j} = ${T}<f32, C>();`);
+    for (let j = 0; j < o.rn; j++) {
+      lines.push(
+        o.zero === "ctor"
+          ? `  var acc${i}_${j} = ${T}<f32, C>();`
+          : `  var acc${i}_${j} = ${o.rowLoad}<${T}<f32, C>>(&zero[z0], s16);`,
+      );
+    }
   }
   lines.push("  for (var k = 0u; k < p.K; k += 16u) {");
   for (let i = 0; i < o.rm; i++) {
@@ -111,9 +122,11 @@ struct Params { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(1) var<storage, ${o.access}> w: array<f16>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
-
+${o.zero === "load" ? "@group(0) @binding(4) var<storage, read_write> zero: array<f32>;\n" : ""}
 @compute @workgroup_size(${o.subgroup})
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
+  let z0 = 0u;
+  let s16 = 16u;
   let m0 = wg.y * ${16 * o.rm}u;
   let n0 = wg.x * ${16 * o.rn}u;
   let sk = p.K;

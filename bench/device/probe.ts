@@ -263,6 +263,8 @@ const flavour = (layout: string) =>
     : undefined;
 const rowLoad = flavour("row-major"), colLoad = flavour("column-major");
 const bench: Record<string, unknown>[] = [];
+/** Storage/uniform bindings of each coop matmul pipeline (5 with the zero tile). */
+const bindingCounts = new WeakMap<GPUComputePipeline, number>();
 report.coop_matmul = bench;
 if (args["check-host"]) {
   const s = { name: "host check", M: 320, K: 96, N: 192 };
@@ -285,17 +287,25 @@ if (args["check-host"]) {
   ];
   const pipelines: [string, GPUComputePipeline][] = [];
   for (const [rm, rn] of [[2, 2], [4, 2], [4, 4]]) {
-    const code = coopMatmulSource({
-      rm,
-      rn,
-      subgroup: sg,
-      rowLoad,
-      colLoad,
-      access: c16?.operand_access === "read" ? "read" : "read_write",
-    });
-    const pipeline = await compile(code);
-    if (typeof pipeline === "string") bench.push({ tiles: `${rm}x${rn}`, error: pipeline });
-    else pipelines.push([`${rm}x${rn}`, pipeline]);
+    let pipeline: GPUComputePipeline | string = "";
+    for (const zero of ["ctor", "load"] as const) {
+      pipeline = await compile(coopMatmulSource({
+        rm,
+        rn,
+        subgroup: sg,
+        rowLoad,
+        colLoad,
+        access: c16?.operand_access === "read" ? "read" : "read_write",
+        zero,
+      }));
+      if (typeof pipeline !== "string") {
+        report.coop_matmul_zero_init = zero;
+        bindingCounts.set(pipeline, zero === "load" ? 5 : 4);
+        break;
+      }
+      bench.push({ tiles: `${rm}x${rn}`, zero, error: pipeline });
+    }
+    if (typeof pipeline !== "string") pipelines.push([`${rm}x${rn}`, pipeline]);
   }
   // One pseudo-random f16 pool for every operand: an M×K (N×K) matrix is its first M·K (N·K)
   // values, so the data is made once.
@@ -325,6 +335,7 @@ async function timeShape(
   const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const xb = mk(x.byteLength, S), wb = mk(w.byteLength, S), yb = mk(M * N * 4, S);
   const ub = mk(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  const zb = mk(256 * 4, S); // a 16×16 zero tile (new buffers are zeroed) for zero = "load"
   // x and w start the pool (byte offset 0); every size here is a multiple of 4 bytes.
   device.queue.writeBuffer(xb, 0, pool.buffer as ArrayBuffer, 0, x.byteLength);
   device.queue.writeBuffer(wb, 0, pool.buffer as ArrayBuffer, 0, w.byteLength);
@@ -338,7 +349,9 @@ async function timeShape(
     const [rm, rn] = tiles.split("x").map(Number);
     const bg = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: [xb, wb, yb, ub].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [xb, wb, yb, ub, zb]
+        .slice(0, bindingCounts.get(pipeline) ?? 4)
+        .map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     const run = async (per: number) => {
       const t0 = performance.now();
@@ -388,6 +401,6 @@ async function timeShape(
     console.log(`coop matmul ${JSON.stringify(row)}`);
     out.push(row);
   }
-  for (const b of [xb, wb, yb, ub, read]) b.destroy();
+  for (const b of [xb, wb, yb, ub, zb, read]) b.destroy();
   return out;
 }
