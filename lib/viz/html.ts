@@ -8,7 +8,7 @@
 import { COLORS, contrastText, hex, type Rgb } from "./palette.ts";
 import { cellSize } from "./png_render.ts";
 import type { ExampleView, Panel } from "./types.ts";
-import { segmentTitle } from "./view.ts";
+import { segmentTiles } from "./view.ts";
 
 /**
  * Escapes text for HTML element content and attribute values.
@@ -149,15 +149,9 @@ export function exampleHtml(view: ExampleView, styles: HtmlStyles, opts: HtmlOpt
   }
   if (legend.length) parts.push(`<div class="legend">${legend.join("")}</div>`);
   const tiles = view.fixed.map((p) => tileHtml(escapeHtml(p.title), "", [p], styles, cell));
-  const total = view.segments.length;
-  for (const seg of view.segments) {
-    if (opts.segments && !opts.segments.includes(seg.stats.segment)) continue;
-    const [a, b] = segmentTitle(seg.stats, total);
-    const extra = seg.panels.map((p) => p.title).filter((t) => t !== "prediction").map((t) =>
-      t.replace(/^prediction /, "")
-    );
+  for (const { seg, title: [a, b] } of segmentTiles(view, opts.segments)) {
     const t2 = escapeHtml(b).replace(" HALT", ' <span class="halt">HALT</span>');
-    tiles.push(tileHtml(escapeHtml([a, ...extra].join(" ")), t2, seg.panels, styles, cell));
+    tiles.push(tileHtml(escapeHtml(a), t2, seg.panels, styles, cell));
   }
   parts.push(`<div class="tiles">${tiles.join("")}</div>`);
   return parts.join("\n");

@@ -9,7 +9,7 @@ import { Canvas, encodePng } from "./canvas.ts";
 import { GLYPH_H, LINE_H, textWidth } from "./font.ts";
 import { COLORS, contrastText } from "./palette.ts";
 import type { ExampleView, Panel } from "./types.ts";
-import { segmentTitle } from "./view.ts";
+import { segmentTiles } from "./view.ts";
 
 /** Options of {@linkcode renderCanvas}. */
 export interface PngOptions {
@@ -122,17 +122,9 @@ function tileSpec(header: string[], panels: Panel[], cell: number): TileSpec {
  */
 export function renderCanvas(view: ExampleView, opts: PngOptions = {}): Canvas {
   const cell = cellSize(view);
-  const total = view.segments.length;
   const tiles = view.fixed.map((p) => tileSpec([p.title.toUpperCase(), ""], [p], cell));
-  for (const seg of view.segments) {
-    if (opts.segments && !opts.segments.includes(seg.stats.segment)) continue;
-    const [a, b] = segmentTitle(seg.stats, total);
-    const extra = seg.panels.map((p) => p.title).filter((t) => t !== "prediction").map((t) =>
-      t.replace(/^prediction /, "")
-    );
-    tiles.push(
-      tileSpec([[a, ...extra].join(" ").toUpperCase(), b.toUpperCase()], seg.panels, cell),
-    );
+  for (const { seg, title: [a, b] } of segmentTiles(view, opts.segments)) {
+    tiles.push(tileSpec([a.toUpperCase(), b.toUpperCase()], seg.panels, cell));
   }
   const maxWidth = Math.max(opts.maxWidth ?? 1200, ...tiles.map((t) => t.w + 2 * MARGIN));
   const rows: TileSpec[][] = [];

@@ -8,7 +8,7 @@
  */
 import { COLORS, contrastText, type Rgb } from "./palette.ts";
 import type { Cell, ExampleView, Panel } from "./types.ts";
-import { segmentTitle } from "./view.ts";
+import { segmentTiles } from "./view.ts";
 
 /** Options of {@linkcode renderTerm}. */
 export interface TermOptions {
@@ -231,14 +231,8 @@ export function renderTerm(view: ExampleView, opts: TermOptions): string {
   if (legend) out.push(legend);
   out.push("");
   const tiles: Tile[] = view.fixed.map((p) => tile([p.title, ""], [p], color));
-  const total = view.segments.length;
-  for (const seg of view.segments) {
-    if (opts.segments && !opts.segments.includes(seg.stats.segment)) continue;
-    const [a, b] = segmentTitle(seg.stats, total);
-    const extra = seg.panels.map((p) => p.title).filter((t) => t !== "prediction").map((t) =>
-      t.replace(/^prediction /, "")
-    );
-    tiles.push(tile([[a, ...extra].join(" "), b], seg.panels, color));
+  for (const { seg, title } of segmentTiles(view, opts.segments)) {
+    tiles.push(tile(title, seg.panels, color));
   }
   out.push(...flow(tiles, width));
   return out.join("\n") + "\n";

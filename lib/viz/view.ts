@@ -176,3 +176,31 @@ export function segmentTitle(st: SegmentStats, total: number): [string, string] 
     (st.exact ? " solved" : "");
   return [first, `${acc} p_halt ${st.haltProb.toFixed(2)}${st.halts ? " HALT" : ""}`];
 }
+
+/**
+ * The segment tiles every renderer draws: the segments in `only` (all when absent), each with its
+ * two title lines ({@linkcode segmentTitle}), the first followed by the names of the panels beside
+ * the prediction (e.g. `seg 2/4 chg 3 z`).
+ *
+ * @param view The example's view.
+ * @param only 1-based segments to keep (e.g. from `--segments`).
+ * @returns The kept segments with their titles, in order.
+ *
+ * @example
+ * ```ts ignore
+ * for (const { seg, title } of segmentTiles(view, [1, 4])) draw(title, seg.panels);
+ * ```
+ */
+export function segmentTiles(
+  view: ExampleView,
+  only?: readonly number[],
+): { seg: SegmentView; title: [string, string] }[] {
+  const total = view.segments.length;
+  return view.segments.filter((seg) => !only || only.includes(seg.stats.segment)).map((seg) => {
+    const [a, b] = segmentTitle(seg.stats, total);
+    const extra = seg.panels.map((p) => p.title).filter((t) => t !== "prediction").map((t) =>
+      t.replace(/^prediction /, "")
+    );
+    return { seg, title: [[a, ...extra].join(" "), b] };
+  });
+}

@@ -6,7 +6,7 @@ import { arcPanels, cropArc } from "../../lib/viz/arc_view.ts";
 import { mazePanels } from "../../lib/viz/maze_view.ts";
 import { ARC_PALETTE, COLORS } from "../../lib/viz/palette.ts";
 import { sudokuPanels } from "../../lib/viz/sudoku_view.ts";
-import { exampleView, segmentStats, segmentTitle } from "../../lib/viz/view.ts";
+import { exampleView, segmentStats, segmentTiles, segmentTitle } from "../../lib/viz/view.ts";
 import { tinyTrace, vizFixture } from "./_fixtures.ts";
 
 Deno.test("sudoku: givens, right/wrong digits and changed cells", async () => {
@@ -174,4 +174,20 @@ Deno.test("maze: the header's change count is what the uncoloured view marks wit
     const marks = (tiles[s].match(/\*/g) ?? []).length;
     assertEquals(v.segments[s].stats.changed, marks, `segment ${s + 1}`);
   }
+});
+
+Deno.test("segmentTiles: the chosen segments, titled, with the panels beside the prediction", async () => {
+  const file = vizFixture("sudoku.trace.safetensors");
+  const v = exampleView(await readTrace(file), 0, file);
+  assertEquals(segmentTiles(v).length, 8);
+  const kept = segmentTiles(v, [1, 3]);
+  assertEquals(kept.map((k) => k.seg.stats.segment), [1, 3]);
+  assertEquals(kept[1].title, segmentTitle(v.segments[2].stats, 8));
+  const s = v.segments[1];
+  const panels = [{ ...s.panels[0], title: "prediction" }, {
+    ...s.panels[0],
+    title: "prediction 3x3",
+  }];
+  const [t] = segmentTiles({ ...v, segments: [{ ...s, panels }] });
+  assertEquals(t.title[0], `${segmentTitle(s.stats, 1)[0]} 3x3`);
 });
