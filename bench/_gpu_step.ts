@@ -24,6 +24,8 @@ import { benchStep } from "./_step.ts";
 export interface StepParams {
   /** Preset name (sudoku-extreme, maze-hard, trm-sudoku-mlp, trm-maze, ...). */
   preset: string;
+  /** The row's name when it differs from the preset's (e.g. a float32 run). */
+  label?: string;
   /** Rows per step (the preset's global_batch_size). */
   batch: number;
   /** Rows per forward/backward pass; default: the largest under the buffer limits. */
@@ -74,6 +76,9 @@ const row: Record<string, unknown> = {
   section: p.profile ? "profile" : "steps",
   preset: p.preset,
   model: arch.kind,
+  label: p.label ?? p.preset,
+  forward_dtype: arch.forward_dtype ?? "float32",
+  compute_dtype: bench.model.computeDtype,
   batch: B,
   micro_batch: micro,
   seq_len: p.S,
@@ -108,9 +113,9 @@ if (!p.profile) {
     pool_allocated_bytes: stats.allocatedBytes,
   });
   console.log(
-    `${p.preset} (${arch.kind}, batch ${B}${micro < B ? ` in micro-batches of ${micro}` : ""}): ${
-      (n / s).toFixed(3)
-    } steps/s, ${(1000 * s / n).toFixed(0)} ms/step, first step ${
+    `${p.label ?? p.preset} (${arch.kind}, ${bench.model.computeDtype}, batch ${B}${
+      micro < B ? ` in micro-batches of ${micro}` : ""
+    }): ${(n / s).toFixed(3)} steps/s, ${(1000 * s / n).toFixed(0)} ms/step, first step ${
       firstStepS.toFixed(1)
     } s, ${trainer.lastDispatches} dispatches, ` +
       `peak ${(stats.peakInUseBytes / 2 ** 30).toFixed(2)} GiB in use`,

@@ -193,9 +193,10 @@ async function section(
  */
 const microThatRan = new Map<string, number | undefined>();
 async function presetSection(run: PresetRun, profile: boolean, capS: number, reserveS: number) {
-  let micro = microThatRan.get(run.preset);
+  let micro = microThatRan.get(run.label ?? run.preset);
   while (micro === undefined || micro >= run.minBatch) {
-    const name = `${profile ? "profile" : "steps"} ${run.preset}${micro ? ` mb${micro}` : ""}`;
+    const label = run.label ?? run.preset;
+    const name = `${profile ? "profile" : "steps"} ${label}${micro ? ` mb${micro}` : ""}`;
     const r = await section(
       name,
       "step",
@@ -205,10 +206,10 @@ async function presetSection(run: PresetRun, profile: boolean, capS: number, res
     );
     // Out of memory shows as an allocation error, a lost device or a killed process.
     const oom = isOutOfMemory(r.stderr) || /device lost/i.test(r.stderr) || r.code >= 128;
-    if (r.status === "ok") microThatRan.set(run.preset, micro);
+    if (r.status === "ok") microThatRan.set(run.label ?? run.preset, micro);
     if (r.status !== "failed" || !oom) return;
     micro = (micro ?? run.batch) >> 1;
-    notes.push(`${run.preset}: failed (out of memory?); retrying in micro-batches of ${micro}`);
+    notes.push(`${label}: failed (out of memory?); retrying in micro-batches of ${micro}`);
   }
 }
 
@@ -255,7 +256,9 @@ if (wanted.has("train")) {
   }
 }
 if (wanted.has("profile")) {
-  for (const run of plan.presets) await presetSection(run, true, plan.profileCapS, 0);
+  // The presets first, their variants (the float32 run) after them.
+  const order = [...plan.presets].sort((a, b) => Number(!!a.label) - Number(!!b.label));
+  for (const run of order) await presetSection(run, true, plan.profileCapS, 0);
 }
 
 await save();
