@@ -200,9 +200,13 @@ export const genSudoku: Command = {
       const bar = new ProgressBar({
         max: train + test,
         fmt: (f) =>
-          `[${f.styledTime}] ${f.progressBar} ${f.value}/${f.max} puzzles, about ${
-            duration(estimateSeconds(plan, f.value, parallel))
-          } left`,
+          `[${f.styledTime}] ${f.progressBar} ${f.value}/${f.max} puzzles, ${
+            timeLeft(
+              estimateSeconds(plan, 0, parallel),
+              estimateSeconds(plan, f.value, parallel),
+              f.time / 1000,
+            )
+          }`,
       });
       let s;
       try {
@@ -236,6 +240,28 @@ export const genSudoku: Command = {
 /** A mean rating, or `-` for an empty split. */
 function rating(x: number): string {
   return Number.isFinite(x) ? x.toFixed(1) : "-";
+}
+
+/**
+ * The bar's time note: the estimate left for the puzzles not yet made, or, once the run has taken
+ * longer than the whole estimate (a busy or slower CPU), that it has, instead of a stale figure.
+ *
+ * @param total Estimated seconds for the whole run.
+ * @param left Estimated seconds for the puzzles not yet made.
+ * @param elapsed Seconds since the start.
+ * @returns E.g. `about 12 s left` or `past the 12 s estimate (a busy CPU is slower)`.
+ *
+ * @example
+ * ```ts
+ * import { timeLeft } from "./gen_sudoku.ts";
+ * if (timeLeft(12, 10, 3) !== "about 10 s left") throw new Error();
+ * if (timeLeft(12, 10, 30) !== "past the 12 s estimate (a busy CPU is slower)") throw new Error();
+ * ```
+ */
+export function timeLeft(total: number, left: number, elapsed: number): string {
+  return elapsed > total && left > 0
+    ? `past the ${duration(total)} estimate (a busy CPU is slower)`
+    : `about ${duration(left)} left`;
 }
 
 /** `40 s`, `3 min`, `1 h 05 min`. */
