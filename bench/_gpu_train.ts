@@ -67,6 +67,7 @@ const ev = await evaluate(model, samplerSource(test), {
   limit: p.evalLimit,
 });
 const evalS = (performance.now() - e0) / 1000;
+const computeDtype = model.computeDtype;
 model.release();
 const steps = result.step - result.startStep;
 // Steady-state rate from the logged rows after the first (which includes compilation).
@@ -79,6 +80,8 @@ const row = {
   preset: p.preset,
   data: p.data,
   batch: config.global_batch_size,
+  forward_dtype: config.arch.forward_dtype,
+  compute_dtype: computeDtype,
   overrides: p.overrides,
   steps,
   seconds: trainS,
