@@ -122,7 +122,12 @@ export async function readArcVariants(dir: string): Promise<ArcVariants> {
   try {
     raw = JSON.parse(await Deno.readTextFile(file));
   } catch (e) {
-    throw new HrmError(file, `Cannot read ARC variants: ${(e as Error).message}`, { cause: e });
+    if (e instanceof Deno.errors.NotFound) {
+      throw new HrmError(file, "not found: ARC voting needs a dataset built by hrm gen arc", {
+        cause: e,
+      });
+    }
+    throw new HrmError(file, `cannot read ARC variants: ${(e as Error).message}`, { cause: e });
   }
   const bad = (problem: string): never => {
     throw new HrmError(file, problem);

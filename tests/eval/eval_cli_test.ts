@@ -1,6 +1,6 @@
 // `hrm eval` wiring that needs no GPU: --arc-vote (or --submission) on a dataset without
 // arc_variants.json stops before the adapter is requested, naming the missing file.
-import { assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { join } from "@std/path";
 import { evalCommand } from "../../lib/cli/eval.ts";
 import { HrmError } from "../../lib/errors.ts";
@@ -49,6 +49,10 @@ Deno.test("hrm eval --arc-vote needs arc_variants.json and says so before using 
         HrmError,
       );
       assertEquals(e.file, join(dir, "maze", "arc_variants.json"));
+      assert(
+        e.message.endsWith("not found: ARC voting needs a dataset built by hrm gen arc"),
+        e.message,
+      );
     }
     const names = evalCommand.flags.map((f) => f.name);
     assertEquals(names.includes("arc-vote") && names.includes("submission"), true);
