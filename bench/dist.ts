@@ -20,6 +20,7 @@ import { initHrm } from "../lib/model/state.ts";
 import { Trainer } from "../lib/train/step.ts";
 import { mpiLibraryName } from "../lib/dist/mpi.ts";
 import { generateMiniSudokuDataset } from "../datasets/sudoku/mini.ts";
+import { BENCH_HYPER } from "./_step.ts";
 
 const quick = Deno.args.includes("--quick");
 const reps = quick ? 3 : 7;
@@ -110,14 +111,7 @@ async function stepMs(preset: string): Promise<{ ms: number; n: number; B: numbe
   initHrm(model, 0);
   const trainer = new Trainer(model, B, cfg.arch.loss.loss_type, 0);
   const inputs = Int32Array.from({ length: B * S }, (_, i) => 1 + (i * 7) % 10);
-  const h = {
-    lr: 1e-4,
-    puzzle_emb_lr: 1e-4,
-    weight_decay: 0.1,
-    puzzle_emb_weight_decay: 0.1,
-    beta1: 0.9,
-    beta2: 0.95,
-  };
+  const h = BENCH_HYPER;
   const sync = () => readTensors(gpu, [trainer.metrics]);
   trainer.setBatch(inputs, inputs, new Int32Array(B));
   trainer.trainStep(h);
