@@ -8,6 +8,7 @@ import { join } from "@std/path";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 import type { Command } from "./command.ts";
 import { HrmError } from "../errors.ts";
+import { exists } from "../io/folders.ts";
 import { usageError } from "./parse.ts";
 import { plural } from "./help.ts";
 import { loadConfig } from "../config/load.ts";
@@ -106,6 +107,9 @@ export const train: Command = {
     const resume = f.resume as string | undefined;
     const file = (f.config as string | undefined) ??
       (resume ? join(resume, "all_config.yaml") : undefined);
+    if (resume && !f.config && !(await exists(join(resume, "all_config.yaml")))) {
+      throw new HrmError(resume, "no run to resume here (no all_config.yaml)");
+    }
     const overrides = [...ctx.overrides];
     if (f.data) overrides.unshift(`data_path=${f.data}`);
     const config = await loadConfig({ file, preset: f.preset as string | undefined, overrides });

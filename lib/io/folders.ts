@@ -21,7 +21,13 @@ const MARKERS: Record<FolderKind, readonly string[]> = {
 const RUN_FILE =
   /^(step_\d+(_all_preds)?\.safetensors|state_\d+\.safetensors|all_config\.yaml|latest\.json|metrics\.jsonl)$/;
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Whether `path` exists (a file or folder; anything unreadable counts as absent).
+ *
+ * @param path The path.
+ * @returns True when `Deno.stat` succeeds.
+ */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;

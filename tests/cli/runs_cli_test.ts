@@ -1,17 +1,16 @@
 // Whole runs from the command line, tried as a new user would: data too small for a batch,
 // existing run folders, stray words, missing or wrong --checkpoint, mismatched datasets.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { main } from "../../cli.ts";
 import { gpuTest } from "../_helpers.ts";
+import { hrm } from "./_hrm.ts";
 
-/** Runs `hrm` in-process, capturing what main itself writes (errors, help). */
-export async function hrm(...args: string[]) {
-  let stdout = "", stderr = "";
-  const code = await main(args, {
-    out: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
-  });
-  return { code, stdout, stderr };
-}
+Deno.test("train --resume of a folder without a run says there is none to resume", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hrm-noresume-" });
+  const r = await hrm("train", "--resume", `${dir}/none`);
+  assertEquals(r.code, 1);
+  assertStringIncludes(r.stderr, `${dir}/none: no run to resume here (no all_config.yaml)`);
+  await Deno.remove(dir, { recursive: true });
+});
 
 gpuTest(
   "train on 5 mazes at batch 8: an error up front naming the numbers, not a hang",
@@ -191,30 +190,24 @@ Deno.test("gen sudoku says what it will make and how long it should take before 
   assertEquals(t.at(-1), 0);
   assert(t[0] > 60, "hard puzzles dominate: minutes, not seconds");
   const dir = await Deno.makeTempDir({ prefix: "hrm-gen-est-" });
-  const lines: string[] = [];
-  const orig = console.error;
-  console.error = (...a: unknown[]) => void lines.push(a.join(" "));
-  try {
-    const r = await hrm(
-      "gen",
-      "sudoku",
-      "--train",
-      "4",
-      "--test",
-      "0",
-      "--mix",
-      "1",
-      "--aug",
-      "0",
-      "--workers",
-      "0",
-      "--out",
-      `${dir}/s`,
-    );
-    assertEquals(r.code, 0, r.stderr);
-  } finally {
-    console.error = orig;
-  }
+  const r = await hrm(
+    "gen",
+    "sudoku",
+    "--train",
+    "4",
+    "--test",
+    "0",
+    "--mix",
+    "1",
+    "--aug",
+    "0",
+    "--workers",
+    "0",
+    "--out",
+    `${dir}/s`,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const lines = r.stderr.split("\n"); // hrm captures console.error too
   assertStringIncludes(
     lines[0],
     "generating 4 train + 0 test puzzles (4 easy, 0 moderate, 0 extreme)",
