@@ -121,9 +121,9 @@ export const report: Command = {
   positionals: "RUN_DIR",
   usage: "report RUN_DIR [--data DIR] [--segments LIST] [options]",
   description: "Writes RUN_DIR/report/report.html (self-contained) and the PNGs it embeds.\n" +
-    "With --data, evaluates the latest checkpoint at each --segments count (cached in\n" +
-    "RUN_DIR/scaling.json) and traces --examples test examples (RUN_DIR/trace.safetensors);\n" +
-    "without it, the report uses what those files already hold.\n" +
+    "With --data, evaluates the latest checkpoint at each --segments count and with adaptive\n" +
+    "halting (--act; all cached in RUN_DIR/scaling.json) and traces --examples test examples\n" +
+    "(RUN_DIR/trace.safetensors); without it, the report uses what those files already hold.\n" +
     "Example:\n" +
     "  hrm report runs/sudoku --data data/sudoku-extreme-1k-aug-1000 --segments 1,2,4,8,16,32",
   flags: [

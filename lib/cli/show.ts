@@ -53,10 +53,12 @@ export const show: Command = {
   summary: "draw a traced example's reasoning, segment by segment (terminal, PNG or HTML)",
   positionals: "TRACE",
   usage: "show TRACE [--example I] [--format term|png|html] [--out PATH] [options]",
-  description: "TRACE is a file written by `hrm eval --trace TRACE`. Sudoku: givens on grey,\n" +
-    "right digits blue, wrong red, changed cells yellow. Maze: walls, start, goal and the\n" +
-    "predicted path (blue on the shortest path, orange off it, pale where missing). ARC: input,\n" +
-    "target and prediction in the ARC palette. Terminal colours follow NO_COLOR/FORCE_COLOR.\n" +
+  description:
+    "TRACE is a file written by `hrm eval --trace TRACE` or `hrm solve --trace TRACE`.\n" +
+    "Sudoku: givens on grey, right digits blue, wrong red, changed cells yellow. Maze: walls,\n" +
+    "start, goal and the predicted path (blue on the shortest path, orange off it, pale where\n" +
+    "missing). ARC: input, target and prediction in the ARC palette. Terminal colours follow\n" +
+    "NO_COLOR/FORCE_COLOR.\n" +
     "Examples:\n" +
     "  hrm show trace.safetensors --example 3\n" +
     "  hrm show trace.safetensors --format png --out reasoning.png --segments 1-4,16",
