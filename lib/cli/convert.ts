@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from "@std/path";
 import type { Command } from "./command.ts";
 import { usageError } from "./parse.ts";
 import { HrmError } from "../errors.ts";
+import { exists } from "../io/folders.ts";
 import { type StTensor, writeSafetensors } from "../io/safetensors.ts";
 import { readWeights } from "../io/weights.ts";
 import { canonicalName } from "../model/state.ts";
@@ -52,8 +53,7 @@ export const convert: Command = {
     const bytes = [...tensors.values()].reduce((n, t) => n + t.data.byteLength, 0);
     console.log(`wrote ${out}: ${tensors.size} tensors, ${(bytes / 1e6).toFixed(1)} MB`);
     const config = join(dirname(src), "all_config.yaml");
-    const exists = await Deno.stat(config).then(() => true, () => false);
-    if (exists && resolve(dirname(out)) !== resolve(dirname(src))) {
+    if ((await exists(config)) && resolve(dirname(out)) !== resolve(dirname(src))) {
       console.log(
         `hrm eval/solve look for all_config.yaml beside the checkpoint: copy ${config} next ` +
           `to ${out} or pass --config ${config}`,

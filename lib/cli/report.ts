@@ -20,6 +20,7 @@ import { type Trace, traceMeta, writeTrace } from "../eval/trace.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { atomicWrite, atomicWriteText } from "../io/atomic_write.ts";
+import { exists } from "../io/folders.ts";
 import { readSplit, type Split } from "../io/dataset.ts";
 import { readPosition, type RunPosition } from "../train/checkpoint.ts";
 import { buildModel, samplerSource } from "../train/loop.ts";
@@ -174,7 +175,7 @@ export const report: Command = {
     const rows = await readMetrics(join(runDir, "metrics.jsonl"));
     const pos = await readPosition(runDir).catch(() => undefined);
     const configFile = join(runDir, "all_config.yaml");
-    const hasConfig = await Deno.stat(configFile).then(() => true, () => false);
+    const hasConfig = await exists(configFile);
     const data = f.data as string | undefined;
     const config = hasConfig
       ? await loadConfig({ file: configFile, overrides: data ? [`data_path=${data}`] : [] })

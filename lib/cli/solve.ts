@@ -8,11 +8,13 @@
 import { dirname, join } from "@std/path";
 import type { Command } from "./command.ts";
 import { usageError } from "./parse.ts";
+import { plural } from "./help.ts";
 import { HrmError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { requestGpu } from "../gpu/device.ts";
 import { readWeights } from "../io/weights.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
+import { exists } from "../io/folders.ts";
 import { type Trace, writeTrace } from "../eval/trace.ts";
 import { loadSolveModel, type Solution, solve } from "../eval/solve.ts";
 import {
@@ -99,7 +101,7 @@ export const solveCommand: Command = {
       throw usageError("no puzzles: give PUZZLE arguments or --file FILE (- for standard input)");
     }
     const file = (f.config as string | undefined) ?? join(dirname(checkpoint), "all_config.yaml");
-    if (!(await Deno.stat(file).then(() => true, () => false))) {
+    if (!(await exists(file))) {
       throw new HrmError(file, "no config found: pass --config FILE (all_config.yaml of the run)");
     }
     const config = await loadConfig({ file, overrides: ctx.overrides });
@@ -174,7 +176,7 @@ function describe(s: Solution, color: boolean): string {
   if (s.error) return `${head}: refused: ${s.error}`;
   const verdict = s.valid ? "valid" : `NOT valid (${s.reason})`;
   const lines = [
-    `${head}: ${verdict}, ${s.segments} segment${s.segments === 1 ? "" : "s"}, ` +
+    `${head}: ${verdict}, ${plural(s.segments!, "segment")}, ` +
     `q_halt ${s.q_halt!.toFixed(3)}`,
   ];
   if (s.kind === "sudoku") {
