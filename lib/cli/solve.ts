@@ -174,7 +174,9 @@ function jsonLine(s: Solution): string {
 function describe(s: Solution, color: boolean): string {
   const head = `puzzle ${s.index + 1}`;
   if (s.error) return `${head}: refused: ${s.error}`;
-  const verdict = s.valid ? "valid" : `NOT valid (${s.reason})`;
+  const verdict = s.valid
+    ? "valid"
+    : `NOT valid (${s.reason}${unsolvable(s) ? "; the puzzle has no solution" : ""})`;
   const lines = [
     `${head}: ${verdict}, ${plural(s.segments!, "segment")}, ` +
     `q_halt ${s.q_halt!.toFixed(3)}`,
@@ -188,6 +190,12 @@ function describe(s: Solution, color: boolean): string {
     lines.push(...s.answer!.split("\n").map((l) => `  ${path(l)}`));
   }
   return lines.join("\n") + "\n";
+}
+
+/** True when the exact solvers find no solution of `s`'s puzzle (so no answer can be valid). */
+function unsolvable(s: Solution): boolean {
+  const p = parsePuzzle(s.puzzle);
+  return typeof p !== "string" && solutionTokens(p, p.tokens) === undefined;
 }
 
 /**

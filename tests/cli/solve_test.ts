@@ -56,6 +56,14 @@ gpuTest("hrm solve: JSON lines, refusals one by one, exit status 1", async () =>
     assert(l.q_halt > 0 && l.q_halt < 1, String(l.q_halt));
   }
   assertEquals(lines[0].answer, lines[3].answer);
+  // Without --json: a puzzle with no solution says so (row 1's last cell can only be the 9 that
+  // column 9 already has).
+  const none = "12345678." + "........9" + ".".repeat(63);
+  const t = await hrm("solve", "--checkpoint", `${dir}/step_1.safetensors`, none, PUZZLE);
+  assertEquals(t.code, 0, t.stderr);
+  const heads = t.stdout.split("\n").filter((l) => l.startsWith("puzzle "));
+  assertStringIncludes(heads[0], "; the puzzle has no solution)");
+  assert(!heads[1].includes("no solution"), heads[1]);
   assertEquals(lines[1].error, "row 1 has two 1s");
   assertStringIncludes(lines[2].error, "a 4×4 Sudoku needs a model with a vocabulary of 6");
   await Deno.remove(dir, { recursive: true });
