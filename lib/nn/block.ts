@@ -18,7 +18,7 @@ import { linearBackward, linearForward } from "../ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
-import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
+import { swigluBackward, swigluStored } from "../ops/swiglu.ts";
 import { seqMlpBackward, seqMlpForward, type SeqMlpSaved, type SeqMlpWeights } from "./seq_mlp.ts";
 
 /** `t` viewed as a matrix of `cols` columns (linear layers take 2-D inputs). */
@@ -58,7 +58,8 @@ export interface BlockContext {
   rope: RopeTables | undefined;
   /**
    * float16 mixed precision (arch.forward_dtype float16): every matmul operand is rounded to f16
-   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32.
+   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32;
+   * SwiGLU's saved input and output are stored in f16.
    */
   half?: boolean;
 }
@@ -83,7 +84,7 @@ export interface BlockSaved {
   mix: { attention: AttentionSaved } | { mlp_t: SeqMlpSaved };
   /** After the first norm. `[B·T, D]` */
   h1: Tensor;
-  /** `[B·T, 2F]` */
+  /** `[B·T, 2F]` (f16 under float16 mixed precision, as `act`: ops/swiglu.ts swigluStored) */
   gu: Tensor;
   /** silu(gate)·up. `[B·T, F]` */
   act: Tensor;
@@ -115,8 +116,11 @@ export function blockForward(
     if (r.saved) mix = { attention: r.saved };
   }
   const r16 = { round16: c.half };
-  const gu = linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16);
-  const act = swigluForward(enc, gu);
+  const { gu, h: act } = swigluStored(
+    enc,
+    linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16),
+    c.half,
+  );
   const m = linearForward(enc, act, w.down, undefined, r16);
   const { y: h2, rstd: rstd2 } = rmsnormForward(enc, h1, c.eps, { residual: m });
   m.release();
