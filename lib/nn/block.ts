@@ -15,6 +15,7 @@
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
+import { narrowSaved, releaseWidened, widenSaved } from "../ops/cast.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
@@ -59,14 +60,15 @@ export interface BlockContext {
   /**
    * float16 mixed precision (arch.forward_dtype float16): every matmul operand is rounded to f16
    * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32;
-   * SwiGLU's saved input and output are stored in f16.
+   * the activations saved for the backward except norms' inputs/outputs and statistics (qkv,
+   * attn, SwiGLU's input and output) are stored in f16.
    */
   half?: boolean;
 }
 
 /** What the attention sub-layer's backward needs. */
 export interface AttentionSaved {
-  /** After RoPE. `[B, T, 3·NH·HD]` */
+  /** After RoPE. `[B, T, 3·NH·HD]` (f16 under float16 mixed precision, as `attn`) */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
@@ -146,7 +148,11 @@ function attentionLayerForward(
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
-  if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
+  if (save) {
+    // float16 keeps qkv and attn in f16: the backward widens them one block at a time.
+    const attn16 = narrowSaved(enc, attn, c.half);
+    return { h1, saved: { qkv: narrowSaved(enc, qkv, c.half), attn: attn16, lse, rstd1 } };
+  }
   for (const t of [qkv, attn, lse, rstd1]) t.release();
   return { h1 };
 }
@@ -167,16 +173,19 @@ function attentionLayerBackward(
   const r16 = { round16: c.half };
   const attn = s.attn.reshape([N, c.NH * c.HD]);
   const dattn = linearBackward(enc, rows(dr1, c.D), attn, w.o!, dw.o!, r16)!;
+  const qkv = widenSaved(enc, s.qkv), attnOut = widenSaved(enc, s.attn);
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
-    s.qkv,
-    s.attn,
+    qkv,
+    attnOut,
     s.lse,
     c.NH,
     c.HD,
   );
   dattn.release();
+  releaseWidened(qkv, s.qkv);
+  releaseWidened(attnOut, s.attn);
   if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
   // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
   const dx = linearBackward(
