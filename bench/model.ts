@@ -289,7 +289,7 @@ if (!torchOnly) {
   const wide = quick ? 2 : 4;
   await stepBench("HRM train step paper width (sudoku-extreme)", "sudoku-extreme", {}, wide);
   // float16 mixed precision at the same shape: f16 matmul operands (the buffer kernel on software
-  // adapters, so slower there), saved matmul-side activations stored f16.
+  // adapters, so slower there), activations still stored f32.
   if (gpu.features.has("shader-f16")) {
     await stepBench(
       "HRM train step paper width, forward_dtype float16",

@@ -15,11 +15,10 @@
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
-import { narrowSaved, releaseWidened, widenSaved } from "../ops/cast.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
-import { swigluBackward, swigluStored } from "../ops/swiglu.ts";
+import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
 import { seqMlpBackward, seqMlpForward, type SeqMlpSaved, type SeqMlpWeights } from "./seq_mlp.ts";
 
 /** `t` viewed as a matrix of `cols` columns (linear layers take 2-D inputs). */
@@ -59,16 +58,14 @@ export interface BlockContext {
   rope: RopeTables | undefined;
   /**
    * float16 mixed precision (arch.forward_dtype float16): every matmul operand is rounded to f16
-   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32;
-   * the activations saved for the backward except norms' inputs/outputs and statistics (qkv,
-   * attn, SwiGLU's input and output) are stored in f16.
+   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32.
    */
   half?: boolean;
 }
 
 /** What the attention sub-layer's backward needs. */
 export interface AttentionSaved {
-  /** After RoPE. `[B, T, 3·NH·HD]` (f16 under float16 mixed precision, as `attn`) */
+  /** After RoPE. `[B, T, 3·NH·HD]` */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
@@ -86,7 +83,7 @@ export interface BlockSaved {
   mix: { attention: AttentionSaved } | { mlp_t: SeqMlpSaved };
   /** After the first norm. `[B·T, D]` */
   h1: Tensor;
-  /** `[B·T, 2F]` (f16 under float16 mixed precision, as `act`: ops/swiglu.ts swigluStored) */
+  /** `[B·T, 2F]` */
   gu: Tensor;
   /** silu(gate)·up. `[B·T, F]` */
   act: Tensor;
@@ -118,11 +115,8 @@ export function blockForward(
     if (r.saved) mix = { attention: r.saved };
   }
   const r16 = { round16: c.half };
-  const { gu, h: act } = swigluStored(
-    enc,
-    linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16),
-    c.half,
-  );
+  const gu = linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16);
+  const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down, undefined, r16);
   const { y: h2, rstd: rstd2 } = rmsnormForward(enc, h1, c.eps, { residual: m });
   m.release();
@@ -148,11 +142,7 @@ function attentionLayerForward(
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
-  if (save) {
-    // float16 keeps qkv and attn in f16: the backward widens them one block at a time.
-    const attn16 = narrowSaved(enc, attn, c.half);
-    return { h1, saved: { qkv: narrowSaved(enc, qkv, c.half), attn: attn16, lse, rstd1 } };
-  }
+  if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
   for (const t of [qkv, attn, lse, rstd1]) t.release();
   return { h1 };
 }
@@ -173,19 +163,16 @@ function attentionLayerBackward(
   const r16 = { round16: c.half };
   const attn = s.attn.reshape([N, c.NH * c.HD]);
   const dattn = linearBackward(enc, rows(dr1, c.D), attn, w.o!, dw.o!, r16)!;
-  const qkv = widenSaved(enc, s.qkv), attnOut = widenSaved(enc, s.attn);
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
-    qkv,
-    attnOut,
+    s.qkv,
+    s.attn,
     s.lse,
     c.NH,
     c.HD,
   );
   dattn.release();
-  releaseWidened(qkv, s.qkv);
-  releaseWidened(attnOut, s.attn);
   if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
   // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
   const dx = linearBackward(

@@ -15,7 +15,7 @@ import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
-import { swigluBackward, swigluStored } from "../ops/swiglu.ts";
+import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
 import { transpose } from "../ops/transpose.ts";
 
 /** The mlp_t weights. */
@@ -57,11 +57,8 @@ export function seqMlpForward(
   const D = h0.shape[h0.shape.length - 1], T = h0.size / (B * D);
   const hT = transpose(enc, h0.reshape([B, T, D]));
   const rows = hT.reshape([B * D, T]);
-  const { gu, h: act } = swigluStored(
-    enc,
-    linearForward(enc, rows, w.gate_up, undefined, { round16 }),
-    round16,
-  );
+  const gu = linearForward(enc, rows, w.gate_up, undefined, { round16 });
+  const act = swigluForward(enc, gu);
   const m = linearForward(enc, act, w.down, undefined, { round16 });
   const { y, rstd } = rmsnormForward(enc, rows, eps, { residual: m });
   m.release();
