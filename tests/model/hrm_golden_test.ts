@@ -12,6 +12,7 @@ import { loadStateDict } from "../../lib/model/state.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
 import { Trainer } from "../../lib/train/step.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
+import { argmaxRows, assertF16Eval, f16StepStats } from "../_golden.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
@@ -112,14 +113,6 @@ async function evalTrace(gpu: Gpu, model: Hrm): Promise<Segment[]> {
   return segments;
 }
 
-function argmaxRows(logits: Float32Array, V: number): number[] {
-  return Array.from({ length: logits.length / V }, (_, i) => {
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[i * V + v] > logits[i * V + best]) best = v;
-    return best;
-  });
-}
-
 gpuTest("golden hrm-a: eval trace per segment (logits, q, z_H, z_L) within 1e-4", async (gpu) => {
   const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
   const model = loadModel(gpu);
@@ -165,20 +158,13 @@ gpuTest(
     loadStateDict(model, weights.tensors, "weights.safetensors");
     assertEquals(model.computeDtype, "float16");
     const segments = await evalTrace(gpu, model);
-    let qErr = 0;
-    segments.forEach(({ qh }, s) => {
-      const ref = toFloat32(get(trace.tensors, `q_halt_logits.${s}`));
-      qh.forEach((q, b) => (qErr = Math.max(qErr, Math.abs(q - ref[b]))));
-    });
-    const preds = argmaxRows(segments[segments.length - 1].logits, model.dims.V);
-    const want = [...(get(trace.tensors, "preds").data as Int32Array)];
-    const kept = preds.filter((p, i) => p === want[i]).length / want.length;
-    console.log(
-      `float16 vs float32 reference: predictions kept ${(100 * kept).toFixed(2)}%, ` +
-        `max |Δ q_halt| ${qErr.toExponential(2)}`,
+    assertF16Eval(
+      "hrm-a",
+      segments.map((s) => s.qh),
+      segments.map((_, s) => toFloat32(get(trace.tensors, `q_halt_logits.${s}`))),
+      argmaxRows(segments[segments.length - 1].logits, model.dims.V),
+      get(trace.tensors, "preds").data as Int32Array,
     );
-    assert(kept >= 0.99, `predictions kept ${kept}`);
-    assert(qErr <= 2e-2, `q_halt error ${qErr}`);
     model.release();
   },
 );
@@ -293,29 +279,20 @@ gpuTest(
     errs.lm_loss = maxRelError([metrics[5]], [scalar("lm_loss")]);
     errs.q_halt_loss = maxRelError([metrics[6]], [scalar("q_halt_loss")]);
     assert(errs.lm_loss <= 2e-3 && errs.q_halt_loss <= 2e-3, JSON.stringify(errs));
-    let gradErr = 0, flips = 0, total = 0;
-    const before = toFloat32Flat();
-    for (const s of model.params.specs) {
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      const g = grads.subarray(s.offset, s.offset + n).map((x) => x / trainer.lossScale);
-      const ref = toFloat32(get(step.tensors, `grad.${s.name}`));
-      gradErr = Math.max(gradErr, maxRelError(g, ref));
-      const m1 = m.subarray(s.offset, s.offset + n);
-      gradErr = Math.max(gradErr, maxRelError(m1, ref.map((x) => (1 - config.beta1) * x)));
-      // The update is ±lr·π/4 by the sign of g at step 1: count the entries that stepped the other
-      // way (only near-zero gradients may); all others match the reference's update.
-      const p = params.subarray(s.offset, s.offset + n), w0 = before.get(s.name)!;
-      const upd = toFloat32(get(step.tensors, `updated.${s.name}`));
-      for (let i = 0; i < n; i++) {
-        total++;
-        if (
-          Math.sign(p[i] - w0[i] * (1 - config.lr_used_for_fixture * config.weight_decay)) !==
-            Math.sign(upd[i] - w0[i] * (1 - config.lr_used_for_fixture * config.weight_decay))
-        ) {
-          flips++;
-        }
-      }
-    }
+    // The update is ±lr·π/4 by the sign of g at step 1: only near-zero gradients may step the
+    // other way; all others match the reference's update.
+    const { grads: gradErr, flips, total } = f16StepStats(
+      model.params.specs,
+      {
+        grads: grads as Float32Array,
+        params: params as Float32Array,
+        m: m as Float32Array,
+        lossScale: trainer.lossScale,
+      },
+      (k) => toFloat32(get(step.tensors, k)),
+      toFloat32Flat(),
+      { lr: config.lr_used_for_fixture, weight_decay: config.weight_decay, beta1: config.beta1 },
+    );
     errs.grads = gradErr;
     console.log("float16 step vs float32 fixture:", errs, `update sign flips ${flips}/${total}`);
     assert(gradErr <= 1.2e-2, `grads (or Adam's m) differ by ${gradErr} of max |grad|`);

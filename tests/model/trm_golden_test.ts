@@ -20,7 +20,15 @@ import { Tensor } from "../../lib/gpu/tensor.ts";
 import { fill } from "../../lib/ops/elementwise.ts";
 import { Trainer } from "../../lib/train/step.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
-import { assertRel as assertRelShared, fixtureTensor, loadGoldenModel } from "../_golden.ts";
+import {
+  argmaxRows,
+  assertF16Eval,
+  assertRel as assertRelShared,
+  f16StepStats,
+  fixtureTensor,
+  loadGoldenModel,
+} from "../_golden.ts";
+import type { ReasoningModel } from "../../lib/model/model.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 
 const DIR = new URL("../fixtures/golden/trm-a/", import.meta.url).pathname;
@@ -57,6 +65,73 @@ Deno.test("golden trm-a: the fixture's config builds TRM with its derived sizes"
   assertEquals([d.P, d.T, d.Ft, d.F], [16, 97, 512, config.derived.mlp_intermediate]);
 });
 
+/** One eval segment's outputs and the carry after it. */
+interface Segment {
+  emb: Float32Array;
+  logits: Float32Array;
+  qh: Float32Array;
+  qc: Float32Array;
+  zH: Float32Array;
+  zL: Float32Array;
+  steps: Uint32Array;
+  halted: Uint32Array;
+}
+
+/**
+ * The fixture's evaluation (halt_max_steps segments from the initial carry). With `restart`,
+ * each segment after the first starts from the reference's own carry (z_H.{s-1}, z_L.{s-1}):
+ * the recurrence amplifies rounding (README.txt), so each segment is compared on its own.
+ */
+async function evalTrace(
+  gpu: Gpu,
+  model: ReasoningModel,
+  ref: (k: string) => Float32Array,
+  restart: boolean,
+): Promise<Segment[]> {
+  let enc = new Encoder(gpu);
+  const carry = initialCarry(enc, model, B);
+  const incoming = emptyBatch(model, B, "golden");
+  enc.submit();
+  writeTensor(incoming.inputs, ints("inputs"));
+  writeTensor(incoming.labels, ints("labels"));
+  writeTensor(incoming.puzzle_identifiers, ints("puzzle_identifiers"));
+  const minSteps = Tensor.empty(gpu, [B], "u32");
+  writeTensor(minSteps, new Uint32Array(B));
+  const segments: Segment[] = [];
+  for (let s = 0; s < config.arch.halt_max_steps; s++) {
+    if (s > 0 && restart) {
+      writeTensor(carry.inner.z_H, ref(`z_H.${s - 1}`));
+      writeTensor(carry.inner.z_L, ref(`z_L.${s - 1}`));
+    }
+    enc = new Encoder(gpu);
+    const { x, out } = evalSegment(
+      enc,
+      model,
+      carry,
+      incoming,
+      minSteps,
+      config.arch.halt_max_steps,
+    );
+    enc.submit();
+    const [emb, logits, qh, qc, zH, zL, steps, halted] = await readTensors(gpu, [
+      x,
+      out.logits,
+      out.q_halt_logits,
+      out.q_continue_logits,
+      carry.inner.z_H,
+      carry.inner.z_L,
+      carry.steps,
+      carry.halted,
+    ]);
+    segments.push({ emb, logits, qh, qc, zH, zL, steps, halted } as Segment);
+    for (const t of [x, out.logits, out.q_halt_logits, out.q_continue_logits]) t.release();
+  }
+  releaseCarry(carry);
+  releaseBatch(incoming);
+  minSteps.release();
+  return segments;
+}
+
 gpuTest(
   "golden trm-a: eval segments from the fixture's carry (logits, q, y, z) within 1e-4",
   async (gpu) => {
@@ -65,35 +140,9 @@ gpuTest(
     const inUse0 = gpu.pool.stats().inUseBuffers;
     const model = loadModel(gpu);
     assertEquals(model.spec.stateNames, { z_H: "y", z_L: "z" });
-    let enc = new Encoder(gpu);
-    const carry = initialCarry(enc, model, B);
-    const incoming = emptyBatch(model, B, "golden");
-    enc.submit();
-    writeTensor(incoming.inputs, ints("inputs"));
-    writeTensor(incoming.labels, ints("labels"));
-    writeTensor(incoming.puzzle_identifiers, ints("puzzle_identifiers"));
-    const minSteps = Tensor.empty(gpu, [B], "u32");
-    writeTensor(minSteps, new Uint32Array(B));
-    const segments = config.arch.halt_max_steps;
-    for (let s = 0; s < segments; s++) {
-      if (s > 0) {
-        // Restart from the reference's carry: the recurrence amplifies rounding (README.txt).
-        writeTensor(carry.inner.z_H, ref(`z_H.${s - 1}`));
-        writeTensor(carry.inner.z_L, ref(`z_L.${s - 1}`));
-      }
-      enc = new Encoder(gpu);
-      const { x, out } = evalSegment(enc, model, carry, incoming, minSteps, segments);
-      enc.submit();
-      const [emb, logits, qh, qc, zH, zL, steps, halted] = await readTensors(gpu, [
-        x,
-        out.logits,
-        out.q_halt_logits,
-        out.q_continue_logits,
-        carry.inner.z_H,
-        carry.inner.z_L,
-        carry.steps,
-        carry.halted,
-      ]);
+    const segments = await evalTrace(gpu, model, ref, true);
+    const last = segments.length - 1;
+    segments.forEach(({ emb, logits, qh, qc, zH, zL, steps, halted }, s) => {
       if (s === 0) assertRel(emb, ref("input_embeddings"), 1e-6, "input_embeddings");
       assertRel(logits, ref(`logits.${s}`), 1e-4, `logits.${s}`);
       assertRel(qh, ref(`q_halt_logits.${s}`), 1e-4, `q_halt_logits.${s}`);
@@ -102,21 +151,44 @@ gpuTest(
       assertRel(zL, ref(`z_L.${s}`), 1e-4, `z (z_L).${s}`);
       assertEquals([...steps], new Array(B).fill(s + 1));
       // Evaluation halts only at halt_max_steps, whatever q_halt says.
-      assertEquals([...halted], new Array(B).fill(s === segments - 1 ? 1 : 0));
-      if (s === segments - 1) {
-        const V = model.dims.V;
-        const preds = Array.from({ length: logits.length / V }, (_, i) => {
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logits[i * V + v] > logits[i * V + best]) best = v;
-          return best;
-        });
-        assertEquals(preds, [...(fixtureTensor(trace.tensors, "preds").data as Int32Array)]);
-      }
-      for (const t of [x, out.logits, out.q_halt_logits, out.q_continue_logits]) t.release();
+      assertEquals([...halted], new Array(B).fill(s === last ? 1 : 0));
+    });
+    assertEquals(
+      argmaxRows(segments[last].logits, model.dims.V),
+      [...(fixtureTensor(trace.tensors, "preds").data as Int32Array)],
+    );
+    model.release();
+    assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
+  },
+);
+
+// float16 mixed precision, issue 10's bar (bf16-like) as for hrm-a: >= 99% of the reference's
+// predictions kept and every Q-halt logit within 2e-2, each segment from the reference's carry.
+// Run freely from the initial carry, segment 2 inherits segment 1's f16 error (1.2e-2 of max |y|)
+// amplified ~10x by this chaotic random-init MLP variant (float32 alone: 8.6e-6 -> 8.5e-5,
+// README.txt), keeping 303/324 predictions, Q-halt off by 8e-2. That is the fixture, not the f16
+// path: the float32 model with only its weights rounded to f16 once keeps 307/324 (Q-halt off by
+// 0.13), with only the token embedding rounded 314/324 -- no f16 forward can do better freely.
+gpuTest(
+  "golden trm-a: forward_dtype float16 keeps >= 99% of predictions, Q-halt within 2e-2",
+  async (gpu) => {
+    if (!gpu.features.has("shader-f16")) {
+      console.warn("float16 golden check skipped: the adapter has no shader-f16");
+      return;
     }
-    releaseCarry(carry);
-    releaseBatch(incoming);
-    minSteps.release();
+    const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
+    const ref = (k: string) => toFloat32(fixtureTensor(trace.tensors, k));
+    const inUse0 = gpu.pool.stats().inUseBuffers;
+    const model = loadGoldenModel(gpu, config, weights.tensors, "float16");
+    assertEquals(model.computeDtype, "float16");
+    const segments = await evalTrace(gpu, model, ref, true);
+    assertF16Eval(
+      "trm-a",
+      segments.map((s) => s.qh),
+      segments.map((_, s) => ref(`q_halt_logits.${s}`)),
+      argmaxRows(segments[segments.length - 1].logits, model.dims.V),
+      fixtureTensor(trace.tensors, "preds").data as Int32Array,
+    );
     model.release();
     assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
   },
@@ -255,6 +327,78 @@ for (const micro of [undefined, 1]) {
     },
   );
 }
+
+// float16 training: the fixture's first step with f16 matmul operands and the static loss scale,
+// against the float32 step. The bounds are issue 10's bf16-like bar, fixed from bfloat16's unit
+// roundoff 2⁻⁸ (3.9e-3; the reference's default forward_dtype is bfloat16), not from what this
+// run measures: the losses within half a bf16 ulp (2e-3 relative), every gradient and Adam's
+// first moment within 2e-2 of max |grad| (five bf16 roundings, the Q-halt bar). At t = 1
+// AdamATan2 steps ±lr·π/4 by the sign of g, so an update may step the other way only where the
+// reference gradient is within that same 2e-2·max |grad| of zero.
+gpuTest(
+  "golden trm-a: one float16 training step: losses and grads near float32's, scale undone",
+  async (gpu) => {
+    if (!haveShared) return;
+    if (!gpu.features.has("shader-f16")) {
+      console.warn("float16 training check skipped: the adapter has no shader-f16");
+      return;
+    }
+    const step = await readSafetensors(`${SHARED}train_step.safetensors`);
+    const ref = (k: string) => toFloat32(fixtureTensor(step.tensors, k));
+    const inUse0 = gpu.pool.stats().inUseBuffers;
+    const model = loadGoldenModel(gpu, config, weights.tensors, "float16");
+    const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
+    assertEquals(trainer.lossScale, 1024);
+    trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
+    trainer.trainStep({
+      lr: config.lr,
+      puzzle_emb_lr: config.puzzle_emb_lr,
+      weight_decay: config.weight_decay,
+      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+    });
+    const [metrics, grads, params, m, halted] = await readTensors(gpu, [
+      trainer.metrics,
+      trainer.grads.flat,
+      model.params.flat,
+      trainer.m.flat,
+      trainer.carry.halted,
+    ]);
+    const errs: Record<string, number> = {
+      lm_loss: maxRelError([metrics[5]], [ref("lm_loss")[0]]),
+      q_halt_loss: maxRelError([metrics[6]], [ref("q_halt_loss")[0]]),
+    };
+    const before = new Map<string, Float32Array>();
+    for (const [k, v] of weights.tensors) before.set(k, toFloat32(v));
+    const st = f16StepStats(
+      model.params.specs,
+      {
+        grads: grads as Float32Array,
+        params: params as Float32Array,
+        m: m as Float32Array,
+        lossScale: trainer.lossScale,
+      },
+      ref,
+      before,
+      config,
+    );
+    console.log(
+      "trm-a float16 step vs float32 fixture:",
+      { ...errs, grads: st.grads },
+      `update sign flips ${st.flips}/${st.total} (largest |g_ref| among them ` +
+        `${st.flipGrad.toExponential(2)} of max)`,
+    );
+    assertEquals([...halted], config.train_halted[0], "halted");
+    assertLess(errs.lm_loss, 2e-3, "lm_loss");
+    assertLess(errs.q_halt_loss, 2e-3, "q_halt_loss");
+    assertLess(st.grads, 2e-2, "grads (or Adam's m), relative to max |grad|");
+    assertLess(st.flipGrad, 2e-2, "an update with a real gradient stepped the other way");
+    trainer.release();
+    model.release();
+    assertEquals(gpu.pool.stats().inUseBuffers, inUse0, "every tensor went back to the pool");
+  },
+);
 
 gpuTest(
   "golden trm-a: freeze_weights trains only the puzzle embedding (SignSGD as the reference)",
