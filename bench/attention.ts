@@ -1,8 +1,8 @@
 /**
  * Attention benchmark: GPU time of forward and backward (timestamp queries, as under
  * `HRM_GPU_PROFILE=1`) of the flash kernels (their per-device geometry, the default before the
- * rows kernels) and the rows kernels (the default now) at HRM's shapes, compared interleaved in
- * one run (the host is shared and noisy): medians and their ratio to the first variant. The
+ * rows kernels) and the rows kernels (the default now) at HRM's shapes, with RoPE applied in
+ * the kernels as HRM runs them, compared interleaved in one run (the host is shared and noisy): medians and their ratio to the first variant. The
  * first call of each variant (shader compilation included) is reported separately, and the
  * variants' outputs must agree. At long T the op refuses the flash kernels on llvmpipe (their
  * loops would pass its loop limiter; see `LLVMPIPE_LOOP_LIMIT`), so only rows runs there.
@@ -21,10 +21,12 @@ Deno.env.set("HRM_GPU_PROFILE", "1");
 const { requestGpu } = await import("../lib/gpu/device.ts");
 const { Encoder, gpuProfile, readTensors, upload } = await import("../lib/gpu/encoder.ts");
 const { isSoftwareAdapter } = await import("../lib/gpu/variants.ts");
+const { ropeTables } = await import("../lib/ops/rope.ts");
 const { attentionBackward, attentionForward, defaultAttentionVariant, flashAttentionVariant } =
   await import("../lib/ops/attention.ts");
 type AttentionVariant = import("../lib/ops/attention.ts").AttentionVariant;
 type Tensor = import("../lib/gpu/tensor.ts").Tensor;
+type RopeTables = import("../lib/ops/rope.ts").RopeTables;
 
 const quick = Deno.args.includes("--quick");
 function arg(name: string): string | undefined {
@@ -79,13 +81,14 @@ async function run(
   dout: Tensor,
   NH: number,
   HD: number,
+  rope: RopeTables,
   v: AttentionVariant,
 ): Promise<{ fwd: number; bwd: number; wall: number; results: Float32Array[] }> {
   const before = await profileMs();
   const t0 = performance.now();
   const enc = new Encoder(gpu);
-  const { out, lse } = attentionForward(enc, qkv, NH, HD, v);
-  const dqkv = attentionBackward(enc, dout, qkv, out, lse, NH, HD, v);
+  const { out, lse } = attentionForward(enc, qkv, NH, HD, { rope, variant: v });
+  const dqkv = attentionBackward(enc, dout, qkv, out, lse, NH, HD, { rope, variant: v });
   enc.submit();
   const results = (await readTensors(gpu, [out, dqkv])) as Float32Array[];
   const wall = performance.now() - t0;
@@ -112,6 +115,7 @@ for (const [what, B, T, NH, HD] of SHAPES) {
   const n = B * T * 3 * NH * HD;
   const qkv = upload(gpu, new Float32Array(n).map(() => Math.random() * 2 - 1), [B, T, n / B / T]);
   const dout = upload(gpu, new Float32Array(n / 3).map(() => Math.random() - 0.5), [B, T, NH * HD]);
+  const rope = ropeTables(gpu, T, HD, 10000);
   const vs = variants(HD);
   const times: Record<string, { fwd: number[]; bwd: number[]; first: number }> = {};
   const results: Record<string, Float32Array[]> = {};
@@ -119,7 +123,7 @@ for (const [what, B, T, NH, HD] of SHAPES) {
     for (const [name, v] of Object.entries(vs)) {
       let t;
       try {
-        t = await run(qkv, dout, NH, HD, v);
+        t = await run(qkv, dout, NH, HD, rope, v);
       } catch (e) {
         if (!(e instanceof RangeError) || r > 0) throw e;
         console.log(`${what}: ${name} not run: ${e.message}`);
@@ -171,6 +175,7 @@ for (const [what, B, T, NH, HD] of SHAPES) {
   }
   qkv.release();
   dout.release();
+  rope.cs.release();
 }
 
 await Deno.mkdir(new URL("./results", import.meta.url), { recursive: true });

@@ -4,8 +4,10 @@
 // keys once with an online max/sum, so the [T, T] score matrix never exists.
 //   s_ij = scale * q_i . k_j;  m_i = max_j s_ij;  l_i = sum_j exp(s_ij - m_i)
 //   out_i = sum_j exp(s_ij - m_i) v_j / l_i;  lse_i = m_i + log(l_i)
-// Bindings: qkv [B, T, 3*NH*HD] (read; [q heads | k heads | v heads], head-contiguous),
-//           out [B, T, NH*HD], lse [B, NH, T]; params { B, T, NH, HD, scale }.
+// q and k are rotated by RoPE as they are loaded (attention_rope.wgsl, prepended, when ROPE).
+// Bindings: qkv [B, T, 3*NH*HD] (read; [q heads | k heads | v heads], head-contiguous, not
+//           rotated), the RoPE table (binding 1, attention_rope.wgsl), out [B, T, NH*HD],
+//           lse [B, NH, T]; params { B, T, NH, HD, scale }.
 // Grid: [ceil(T / (WG*QR)), NH, B]; invocation lid of workgroup x owns rows (x*WG + lid)*QR + r.
 // Overrides:
 //   HD  head dim, <= HD_MAX (WGSL sizes per-thread arrays only by const-expressions, so they are
@@ -26,9 +28,9 @@ override KT: u32 = 0u;
 struct Params { B: u32, T: u32, NH: u32, HD: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
 
 var<workgroup> k_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
 var<workgroup> v_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
@@ -63,9 +65,10 @@ fn attention_fwd(
   var vj: array<f32, HD_MAX>;
   for (var r = 0u; r < QR; r++) {
     // Rows past T compute on row T-1 (they must still reach the barriers) and store nothing.
-    let qo = head_at(b, min(i0 + r, T - 1u), h);
+    let i = min(i0 + r, T - 1u);
+    let qo = head_at(b, i, h);
     for (var d = 0u; d < hd; d++) {
-      q[r * hd + d] = qkv[qo + d] * p.scale;
+      q[r * hd + d] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0) * p.scale;
       acc[r * hd + d] = 0.0;
     }
     m[r] = -3.0e38;
@@ -77,9 +80,11 @@ fn attention_fwd(
     if (KT > 0u) {
       workgroupBarrier();
       for (var x = lid; x < n * hd; x += WG) {
-        let ko = head_at(b, j0 + x / hd, NH + h) + x % hd;
-        k_tile[x] = qkv[ko];
-        v_tile[x] = qkv[ko + NH * hd];
+        let j = j0 + x / hd;
+        let d = x % hd;
+        let ko = head_at(b, j, NH + h);
+        k_tile[x] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j, d, hd, 1.0);
+        v_tile[x] = qkv[ko + NH * hd + d];
       }
       workgroupBarrier();
     }
@@ -92,7 +97,7 @@ fn attention_fwd(
       } else {
         let ko = head_at(b, j0 + jj, NH + h);
         for (var d = 0u; d < hd; d++) {
-          kj[d] = qkv[ko + d];
+          kj[d] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j0 + jj, d, hd, 1.0);
           vj[d] = qkv[ko + NH * hd + d];
         }
       }

@@ -3,7 +3,10 @@
 //   dv_j = sum_i P_ij dO_i;   dk_j = scale * sum_i P_ij (dO_i . v_j - D_i) q_i
 // Each invocation owns QR key rows of one (b, head); each dk/dv row has one writer, so no
 // atomics.
-// Bindings: qkv [B, T, 3*NH*HD], dout [B, T, NH*HD], lse [B, NH, T], delta [B, NH, T] (read),
+// With ROPE (attention_rope.wgsl, prepended), k and q are rotated as they are loaded and dk goes
+// back through the transposed rotation as it is stored (the gradient of the un-rotated k).
+// Bindings: qkv [B, T, 3*NH*HD] (not rotated), the RoPE table (binding 1), dout [B, T, NH*HD],
+//           lse [B, NH, T], delta [B, NH, T] (read),
 //           dqkv [B, T, 3*NH*HD] (this kernel writes the k and v heads only);
 //           params { B, T, NH, HD, scale }.
 // Grid [ceil(T / (WG*QR)), NH, B]. Overrides HD (<= HD_MAX), WG, QR (<= QR_MAX: key rows per
@@ -19,11 +22,11 @@ override KT: u32 = 0u;
 struct Params { B: u32, T: u32, NH: u32, HD: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read> dout: array<f32>;
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> delta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> lse: array<f32>;
+@group(0) @binding(4) var<storage, read> delta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 var<workgroup> q_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
 var<workgroup> go_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
@@ -58,9 +61,10 @@ fn attention_bwd_dkv(
   var qi: array<f32, HD_MAX>;
   var gi: array<f32, HD_MAX>;
   for (var r = 0u; r < QR; r++) {
-    let ko = head_at(b, min(j0r + r, T - 1u), NH + h);
+    let j = min(j0r + r, T - 1u);
+    let ko = head_at(b, j, NH + h);
     for (var d = 0u; d < hd; d++) {
-      k[r * hd + d] = qkv[ko + d] * p.scale;
+      k[r * hd + d] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j, d, hd, 1.0) * p.scale;
       v[r * hd + d] = qkv[ko + NH * hd + d];
       dk[r * hd + d] = 0.0;
       dv[r * hd + d] = 0.0;
@@ -74,7 +78,9 @@ fn attention_bwd_dkv(
       workgroupBarrier();
       for (var x = lid; x < n * hd; x += WG) {
         let i = i0 + x / hd;
-        q_tile[x] = qkv[head_at(b, i, h) + x % hd];
+        let d = x % hd;
+        let qo = head_at(b, i, h);
+        q_tile[x] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0);
         go_tile[x] = dout[(b * T + i) * NH * hd + h * hd + x % hd];
       }
       for (var x = lid; x < n; x += WG) {
@@ -98,7 +104,7 @@ fn attention_bwd_dkv(
         let qo = head_at(b, i, h);
         let oo = (b * T + i) * NH * hd + h * hd;
         for (var d = 0u; d < hd; d++) {
-          qi[d] = qkv[qo + d];
+          qi[d] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0);
           gi[d] = dout[oo + d];
         }
         Li = lse[rows + i];
@@ -125,7 +131,8 @@ fn attention_bwd_dkv(
     if (j < T) {
       let ko = head_at(b, j, NH + h);
       for (var d = 0u; d < hd; d++) {
-        dqkv[ko + d] = dk[r * hd + d] * p.scale;
+        let g = rope_at(dk[r * hd + d], dk[r * hd + rope_partner(d, hd)], j, d, hd, -1.0);
+        dqkv[ko + d] = g * p.scale;
         dqkv[ko + NH * hd + d] = dv[r * hd + d];
       }
     }

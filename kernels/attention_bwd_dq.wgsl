@@ -5,7 +5,10 @@
 //   dq_i  = scale * sum_j dS_ij k_j
 // Each invocation owns QR query rows of one (b, head), like attention_fwd; each dq row has one
 // writer, so no atomics. attention_bwd_dkv.wgsl then writes dk and dv, reading `delta`.
-// Bindings: qkv [B, T, 3*NH*HD], out [B, T, NH*HD], dout [B, T, NH*HD], lse [B, NH, T] (read),
+// With ROPE (attention_rope.wgsl, prepended), q and k are rotated as they are loaded and dq goes
+// back through the transposed rotation as it is stored (the gradient of the un-rotated q).
+// Bindings: qkv [B, T, 3*NH*HD] (not rotated), the RoPE table (binding 1), out [B, T, NH*HD],
+//           dout [B, T, NH*HD], lse [B, NH, T] (read),
 //           delta [B, NH, T], dqkv [B, T, 3*NH*HD] (this kernel writes the q heads only);
 //           params { B, T, NH, HD, scale }.
 // Grid [ceil(T / (WG*QR)), NH, B]. Overrides HD (<= HD_MAX), WG, QR (<= QR_MAX), KT: as in
@@ -20,12 +23,12 @@ override KT: u32 = 0u;
 struct Params { B: u32, T: u32, NH: u32, HD: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read> out: array<f32>;
-@group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> lse: array<f32>;
-@group(0) @binding(4) var<storage, read_write> delta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dqkv: array<f32>;
-@group(0) @binding(6) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> out: array<f32>;
+@group(0) @binding(3) var<storage, read> dout: array<f32>;
+@group(0) @binding(4) var<storage, read> lse: array<f32>;
+@group(0) @binding(5) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(7) var<uniform> p: Params;
 
 var<workgroup> k_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
 var<workgroup> v_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
@@ -64,7 +67,7 @@ fn attention_bwd_dq(
     let oo = (b * T + i) * NH * hd + h * hd;
     var dsum = 0.0;
     for (var d = 0u; d < hd; d++) {
-      q[r * hd + d] = qkv[qo + d] * p.scale;
+      q[r * hd + d] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0) * p.scale;
       go[r * hd + d] = dout[oo + d];
       dsum += dout[oo + d] * out[oo + d];
       dq[r * hd + d] = 0.0;
@@ -78,9 +81,11 @@ fn attention_bwd_dq(
     if (KT > 0u) {
       workgroupBarrier();
       for (var x = lid; x < n * hd; x += WG) {
-        let ko = head_at(b, j0 + x / hd, NH + h) + x % hd;
-        k_tile[x] = qkv[ko];
-        v_tile[x] = qkv[ko + NH * hd];
+        let j = j0 + x / hd;
+        let d = x % hd;
+        let ko = head_at(b, j, NH + h);
+        k_tile[x] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j, d, hd, 1.0);
+        v_tile[x] = qkv[ko + NH * hd + d];
       }
       workgroupBarrier();
     }
@@ -93,7 +98,7 @@ fn attention_bwd_dq(
       } else {
         let ko = head_at(b, j0 + jj, NH + h);
         for (var d = 0u; d < hd; d++) {
-          kj[d] = qkv[ko + d];
+          kj[d] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j0 + jj, d, hd, 1.0);
           vj[d] = qkv[ko + NH * hd + d];
         }
       }
@@ -113,7 +118,10 @@ fn attention_bwd_dq(
     let i = i0 + r;
     if (i < T) {
       let qo = head_at(b, i, h);
-      for (var d = 0u; d < hd; d++) { dqkv[qo + d] = dq[r * hd + d] * p.scale; }
+      for (var d = 0u; d < hd; d++) {
+        let g = rope_at(dq[r * hd + d], dq[r * hd + rope_partner(d, hd)], i, d, hd, -1.0);
+        dqkv[qo + d] = g * p.scale;
+      }
       delta[(b * NH + h) * T + i] = D[r];
     }
   }

@@ -14,19 +14,29 @@
 // Compile time grows with HD·QR (the state is spilled straight-line code): the op picks QR so
 // HD·QR <= 128 on llvmpipe. On real GPUs the same layout keeps a row's state in registers, and
 // QR = 1 (parallelism over every row) is the fastest there.
-// Bindings: qkv [B, T, 3·NH·HD] as vec4 (binding 0, here); the rest in the entry files.
-// Params { B, T, NH, HD, scale } (the entry files bind them).
+// RoPE (models/layers.py apply_rotary_pos_emb, rotate-half) is applied here, not in a pass of its
+// own: q and k are rotated as they are loaded from the un-rotated qkv, and the backward applies
+// the transposed rotation to dq and dk as it stores them. With ROPE the op lays each head row out
+// as two halves of HD/2 values (each padded to a multiple of 4 when it is not one), so value j
+// pairs with j + HD/2 as vec4 c pairs with vec4 c + HD/8.
+// Bindings: qkv [B, T, 3·NH·HD] as vec4 (binding 0), the RoPE table [>= T, HD] as vec4 (binding
+// 1: per position HD/2 cosines, then HD/2 sines; any buffer when ROPE is false), here; the rest
+// in the entry files. Params { B, T, NH, HD, scale } (the entry files bind them).
 // Overrides:
-//   HD  head dim: a multiple of 4, at most 64 (baked in: it fixes which blocks exist)
-//   WG  invocations per workgroup
-//   QR  rows per invocation, 1..8
+//   HD    head dim: a multiple of 4 (of 8 with ROPE), at most 64 (baked in: it fixes which
+//         blocks exist)
+//   WG    invocations per workgroup
+//   QR    rows per invocation, 1..8
+//   ROPE  rotate q and k by position (false: learned or no positions)
 override HD: u32 = 16u;
 override WG: u32 = 64u;
 override QR: u32 = 1u;
+override ROPE: bool = false;
 
 struct Params { B: u32, T: u32, NH: u32, HD: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> rope_t: array<vec4<f32>>;
 
 // One head row: values 16·n .. 16·n+15 in block bn, column c of a block = 4 consecutive values.
 struct Row { b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>, b3: mat4x4<f32> }
@@ -98,6 +108,58 @@ fn row_vec(r: Row, c: u32) -> vec4<f32> {
     m = r.b1;
   }
   return m[c % 4u];
+}
+
+// vec4 number c of the rotated row x (dir 1; dir −1: the transposed rotation, for gradients),
+// given the table row cs = [cos | sin] of its position; c is a constant at every call, so the
+// selections fold away.
+fn rope4(x: Row, cs: Row, c: u32, dir: f32) -> vec4<f32> {
+  let H = HD / 8u;
+  if (c < H) {
+    return row_vec(x, c) * row_vec(cs, c) - dir * row_vec(x, c + H) * row_vec(cs, c + H);
+  }
+  if (c < 2u * H) {
+    return row_vec(x, c) * row_vec(cs, c - H) + dir * row_vec(x, c - H) * row_vec(cs, c);
+  }
+  return vec4<f32>(0.0);
+}
+
+fn rope4_mat(x: Row, cs: Row, n: u32, dir: f32) -> mat4x4<f32> {
+  return mat4x4<f32>(
+    rope4(x, cs, 4u * n, dir),
+    rope4(x, cs, 4u * n + 1u, dir),
+    rope4(x, cs, 4u * n + 2u, dir),
+    rope4(x, cs, 4u * n + 3u, dir),
+  );
+}
+
+fn rope_t4(o: u32, c: u32) -> vec4<f32> {
+  if (c < HD / 4u) { return rope_t[o + c]; }
+  return vec4<f32>(0.0);
+}
+
+// Row x of position t rotated by RoPE (dir 1) or by its transpose (dir −1); x itself when ROPE
+// is off.
+fn rope_row(x: Row, t: u32, dir: f32) -> Row {
+  if (!ROPE) { return x; }
+  let o = t * (HD / 4u);
+  var cs: Row;
+  cs.b0 = mat4x4<f32>(rope_t4(o, 0u), rope_t4(o, 1u), rope_t4(o, 2u), rope_t4(o, 3u));
+  if (HD > 16u) {
+    cs.b1 = mat4x4<f32>(rope_t4(o, 4u), rope_t4(o, 5u), rope_t4(o, 6u), rope_t4(o, 7u));
+  }
+  if (HD > 32u) {
+    cs.b2 = mat4x4<f32>(rope_t4(o, 8u), rope_t4(o, 9u), rope_t4(o, 10u), rope_t4(o, 11u));
+  }
+  if (HD > 48u) {
+    cs.b3 = mat4x4<f32>(rope_t4(o, 12u), rope_t4(o, 13u), rope_t4(o, 14u), rope_t4(o, 15u));
+  }
+  var r: Row;
+  r.b0 = rope4_mat(x, cs, 0u, dir);
+  if (HD > 16u) { r.b1 = rope4_mat(x, cs, 1u, dir); }
+  if (HD > 32u) { r.b2 = rope4_mat(x, cs, 2u, dir); }
+  if (HD > 48u) { r.b3 = rope4_mat(x, cs, 3u, dir); }
+  return r;
 }
 
 // What one invocation owns: rows i0 .. i0+QR-1 (those >= T are computed on row T-1 and never

@@ -5,17 +5,19 @@
 //                          dS_ij = P_ij (dP_ij − D_i);  dq_i = scale Σ_j dS_ij k_j; writes delta
 //   attention_rows_bwd_dkv (QR key rows each, after dq): dv_j = Σ_i P_ij dO_i;
 //                          dk_j = scale Σ_i P_ij (dO_i·v_j − D_i) q_i
-// Each dqkv row has one writer, so no atomics.
+// Each dqkv row has one writer, so no atomics. With ROPE, q and k are rotated as they are loaded
+// and dq, dk (gradients of the rotated rows) go back through the transposed rotation as they are
+// stored, so dqkv is the gradient of the un-rotated qkv.
 // Bindings (both entries; dkv does not read `out`): qkv [B, T, 3·NH·HD] (binding 0, vec4),
-// out [B, T, NH·HD] (vec4), dout [B, T, NH·HD] (vec4), lse [B, NH, T], delta [B, NH, T],
+// RoPE table (binding 1), out [B, T, NH·HD] (vec4), dout [B, T, NH·HD] (vec4), lse [B, NH, T], delta [B, NH, T],
 // dqkv [B, T, 3·NH·HD] (vec4; dq writes the q heads, dkv the k and v heads);
 // params { B, T, NH, HD, scale }. Grid: 1-D over B·NH·ceil(T/QR) invocations, folded into x, y.
-@group(0) @binding(1) var<storage, read> out: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> dout: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> lse: array<f32>;
-@group(0) @binding(4) var<storage, read_write> delta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dqkv: array<vec4<f32>>;
-@group(0) @binding(6) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> out: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> dout: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> lse: array<f32>;
+@group(0) @binding(5) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dqkv: array<vec4<f32>>;
+@group(0) @binding(7) var<uniform> p: Params;
 
 fn out4(o: u32, c: u32) -> vec4<f32> {
   if (c < HD / 4u) { return out[o + c]; }
@@ -61,7 +63,7 @@ struct Dq { q: Row, g: Row, dq: Row, L: f32, D: f32 }
 
 fn dq_init(b: u32, h: u32, i: u32) -> Dq {
   var st: Dq;
-  st.q = scaled(qkv_row(qkv_at(b, i, h)), p.scale);
+  st.q = scaled(rope_row(qkv_row(qkv_at(b, i, h)), i, 1.0), p.scale);
   st.g = dout_row(out_at(b, i, h));
   st.D = dot_row(st.g, out_row(out_at(b, i, h)));
   st.L = lse[(b * p.NH + h) * p.T + i];
@@ -76,7 +78,8 @@ fn dq_step(st: ptr<function, Dq>, k: Row, v: Row) {
 fn dq_store(st: Dq, b: u32, h: u32, i: u32) {
   if (i >= p.T) { return; }
   let o = qkv_at(b, i, h);
-  for (var c = 0u; c < HD / 4u; c++) { dqkv[o + c] = row_vec(st.dq, c) * p.scale; }
+  let dq = rope_row(scaled(st.dq, p.scale), i, -1.0);
+  for (var c = 0u; c < HD / 4u; c++) { dqkv[o + c] = row_vec(dq, c); }
   delta[(b * p.NH + h) * p.T + i] = st.D;
 }
 
@@ -108,7 +111,7 @@ fn attention_rows_bwd_dq(
   let k0 = qkv_at(s.b, 0u, p.NH + s.h);
   let v0 = qkv_at(s.b, 0u, 2u * p.NH + s.h);
   for (var j = 0u; j < p.T; j++) {
-    let k = qkv_row(k0 + j * stride);
+    let k = rope_row(qkv_row(k0 + j * stride), j, 1.0);
     let v = qkv_row(v0 + j * stride);
     dq_step(&r0, k, v);
     if (QR > 1u) { dq_step(&r1, k, v); }
@@ -134,7 +137,7 @@ struct Dkv { k: Row, v: Row, dk: Row, dv: Row }
 
 fn dkv_init(b: u32, h: u32, j: u32) -> Dkv {
   var st: Dkv;
-  st.k = scaled(qkv_row(qkv_at(b, j, p.NH + h)), p.scale);
+  st.k = scaled(rope_row(qkv_row(qkv_at(b, j, p.NH + h)), j, 1.0), p.scale);
   st.v = qkv_row(qkv_at(b, j, 2u * p.NH + h));
   return st;
 }
@@ -149,8 +152,9 @@ fn dkv_store(st: Dkv, b: u32, h: u32, j: u32) {
   if (j >= p.T) { return; }
   let ko = qkv_at(b, j, p.NH + h);
   let vo = qkv_at(b, j, 2u * p.NH + h);
+  let dk = rope_row(scaled(st.dk, p.scale), j, -1.0);
   for (var c = 0u; c < HD / 4u; c++) {
-    dqkv[ko + c] = row_vec(st.dk, c) * p.scale;
+    dqkv[ko + c] = row_vec(dk, c);
     dqkv[vo + c] = row_vec(st.dv, c);
   }
 }
@@ -186,7 +190,7 @@ fn attention_rows_bwd_dkv(
   let g0 = out_at(s.b, 0u, s.h);
   let rows = (s.b * p.NH + s.h) * p.T;
   for (var i = 0u; i < p.T; i++) {
-    let q = qkv_row(q0 + i * stride);
+    let q = rope_row(qkv_row(q0 + i * stride), i, 1.0);
     let g = dout_row(g0 + i * p.NH * (HD / 4u));
     let L = lse[rows + i];
     let D = delta[rows + i];

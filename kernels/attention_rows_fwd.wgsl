@@ -5,18 +5,19 @@
 //   out_i = Σ_j exp(s_ij − m_i) v_j / l_i;  lse_i = m_i + log(l_i)
 // The running max is updated without a branch (every lane rescales every step): the loads, not
 // the arithmetic, bound this kernel on llvmpipe.
-// Bindings: qkv [B, T, 3·NH·HD] (binding 0, vec4), out [B, T, NH·HD] (vec4), lse [B, NH, T];
-// params { B, T, NH, HD, scale }. Grid: 1-D over B·NH·ceil(T/QR) invocations, folded into x, y.
-@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+// q_i and k_j are rotated by RoPE as they are loaded (when ROPE).
+// Bindings: qkv [B, T, 3·NH·HD] (binding 0, vec4), RoPE table (binding 1), out [B, T, NH·HD]
+// (vec4), lse [B, NH, T]; params { B, T, NH, HD, scale }. Grid: 1-D over B·NH·ceil(T/QR) invocations, folded into x, y.
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
 
 // One query row's state: scaled q, unnormalised output, running max and sum.
 struct Fwd { q: Row, acc: Row, m: f32, l: f32 }
 
 fn fwd_init(b: u32, h: u32, i: u32) -> Fwd {
   var st: Fwd;
-  st.q = scaled(qkv_row(((b * p.T + i) * 3u * p.NH + h) * (HD / 4u)), p.scale);
+  st.q = scaled(rope_row(qkv_row(((b * p.T + i) * 3u * p.NH + h) * (HD / 4u)), i, 1.0), p.scale);
   st.m = -3.0e38;
   return st;
 }
@@ -67,7 +68,7 @@ fn attention_rows_fwd(
   let stride = 3u * p.NH * C;
   let k0 = (s.b * p.T * 3u * p.NH + p.NH + s.h) * C;
   for (var j = 0u; j < p.T; j++) {
-    let k = qkv_row(k0 + j * stride);
+    let k = rope_row(qkv_row(k0 + j * stride), j, 1.0);
     let v = qkv_row(k0 + j * stride + p.NH * C);
     fwd_step(&r0, k, v);
     if (QR > 1u) { fwd_step(&r1, k, v); }

@@ -463,9 +463,6 @@ export abstract class ReasoningModel {
     this.L_init.release();
     this.puzzle_emb?.release();
     this.#ones.release();
-    if (this.#rope) {
-      this.#rope.cos.release();
-      this.#rope.sin.release();
-    }
+    this.#rope?.cs.release();
   }
 }

@@ -16,7 +16,7 @@ import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
-import { ropeBackward, ropeForward, type RopeTables } from "../ops/rope.ts";
+import type { RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
 import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
 import { seqMlpBackward, seqMlpForward, type SeqMlpSaved, type SeqMlpWeights } from "./seq_mlp.ts";
@@ -65,7 +65,7 @@ export interface BlockContext {
 
 /** What the attention sub-layer's backward needs. */
 export interface AttentionSaved {
-  /** After RoPE. `[B, T, 3·NH·HD]` */
+  /** qkv_proj's output (the attention kernels apply RoPE as they load it). `[B, T, 3·NH·HD]` */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
@@ -137,8 +137,7 @@ function attentionLayerForward(
   const r16 = { round16: c.half };
   const qkv = linearForward(enc, rows(h0, c.D), w.qkv!, undefined, r16)
     .reshape([c.B, c.T, 3 * c.NH * c.HD]);
-  if (c.rope) ropeForward(enc, qkv, c.rope, c.NH);
-  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD);
+  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD, { rope: c.rope });
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
@@ -171,9 +170,9 @@ function attentionLayerBackward(
     s.lse,
     c.NH,
     c.HD,
+    { rope: c.rope },
   );
   dattn.release();
-  if (c.rope) ropeBackward(enc, dqkv, c.rope, c.NH);
   // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
   const dx = linearBackward(
     enc,

@@ -1,7 +1,11 @@
 /**
  * Non-causal multi-head softmax attention (models/layers.py `Attention`, scale 1/sqrt(HD)) on a
  * packed `qkv [B, T, 3·NH·HD]` laid out `[q heads | k heads | v heads]`, each head HD contiguous
- * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`). The forward walks the keys once per
+ * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`), with the rotary position embedding
+ * (lib/ops/rope.ts) applied inside the kernels: given RoPE tables, q and k are rotated as they
+ * are loaded from the un-rotated qkv, and the backward sends dq and dk back through the
+ * transposed rotation as it stores them, so RoPE needs no pass (and no rotated copy) of its own
+ * and the backward's dqkv is the gradient of qkv_proj's output. The forward walks the keys once per
  * query row with an online max/sum and saves only `lse [B, NH, T]`; the backward recomputes the
  * probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk and dv per key
  * row — so no `[T, T]` matrix and no atomics, whatever T is.
@@ -10,7 +14,8 @@
  * - `rows` (kernels/attention_rows*.wgsl), the default on every adapter
  *   ({@linkcode defaultAttentionVariant}): each invocation keeps its rows in named registers with
  *   the head dimension baked in, loads vec4s and covers the grid densely; a head dimension that
- *   is not a multiple of 4 runs zero-padded to one (copies in and out; no HRM config has one).
+ *   is not a multiple of 4 (with RoPE: of 8) runs zero-padded to one (copies in and out; no HRM
+ *   config has one).
  *   Measured (bench/attention.ts, fwd+bwd): 12–28× faster than flash on llvmpipe at HRM's CPU
  *   shapes (4–5× at paper width), 5–23× on an H200 from T 16 to T 901 (ARC).
  * - `flash` (kernels/attention.wgsl, attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl): per-thread
@@ -22,6 +27,7 @@
  *
  * @module
  */
+import ropeSrc from "../../kernels/attention_rope.wgsl" with { type: "text" };
 import fwdSrc from "../../kernels/attention.wgsl" with { type: "text" };
 import dqSrc from "../../kernels/attention_bwd_dq.wgsl" with { type: "text" };
 import dkvSrc from "../../kernels/attention_bwd_dkv.wgsl" with { type: "text" };
@@ -35,12 +41,18 @@ import type { Constants } from "../gpu/pipelines.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { isSoftwareAdapter } from "../gpu/variants.ts";
 import { fill } from "./elementwise.ts";
+import type { RopeTables } from "./rope.ts";
 import { copyRows } from "./slice.ts";
 
-const FWD = { source: fwdSrc, file: "attention", entry: "attention_fwd" };
-const BWD_DQ = { source: dqSrc, file: "attention_bwd_dq", entry: "attention_bwd_dq" };
-const BWD_DKV = { source: dkvSrc, file: "attention_bwd_dkv", entry: "attention_bwd_dkv" };
-// The rows kernels share attention_rows.wgsl (Row blocks, loads, grid slots), prepended.
+// The flash kernels share attention_rope.wgsl (RoPE on load and store), prepended.
+const FWD = { source: ropeSrc + fwdSrc, file: "attention", entry: "attention_fwd" };
+const BWD_DQ = { source: ropeSrc + dqSrc, file: "attention_bwd_dq", entry: "attention_bwd_dq" };
+const BWD_DKV = {
+  source: ropeSrc + dkvSrc,
+  file: "attention_bwd_dkv",
+  entry: "attention_bwd_dkv",
+};
+// The rows kernels share attention_rows.wgsl (Row blocks, loads, RoPE, grid slots), prepended.
 const ROWS_FWD = {
   source: rowsSrc + rowsFwdSrc,
   file: "attention_rows_fwd",
@@ -125,7 +137,7 @@ function tileBytes(kt: number, HD: number): number {
  */
 export function defaultAttentionVariant(gpu: Gpu, HD: number): RowsAttentionVariant {
   if (!isSoftwareAdapter(gpu)) return { kind: "rows", wg: 64, qr: 1 };
-  const qr = Math.floor(128 / rowsHd(HD));
+  const qr = Math.floor(128 / rowsHd(HD, false));
   return { kind: "rows", wg: 64, qr: Math.max(1, Math.min(ATTENTION_ROWS_MAX_QR, qr)) };
 }
 
@@ -151,7 +163,13 @@ export function flashAttentionVariant(gpu: Gpu, HD: number): FlashAttentionVaria
   return { kind: "flash", wg: 64, qr: 1, kt: Math.max(0, Math.min(64, fit)), fixedHd: true };
 }
 
-function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number] {
+function dims(
+  op: string,
+  qkv: Tensor,
+  NH: number,
+  HD: number,
+  rope: RopeTables | undefined,
+): [number, number] {
   const [B, T, C] = qkv.shape;
   if (
     qkv.shape.length !== 3 || !(NH >= 1 && Number.isInteger(NH)) ||
@@ -163,12 +181,21 @@ function dims(op: string, qkv: Tensor, NH: number, HD: number): [number, number]
         `(want [B, T, ${3 * NH * HD}], 1 <= HD <= ${ATTENTION_MAX_HD})`,
     );
   }
+  if (rope && (rope.HD !== HD || rope.T < T)) {
+    throw new RangeError(
+      `${op}: RoPE tables [T=${rope.T}, HD=${rope.HD}] do not cover ${qkv.label} ` +
+        `[${qkv.shape}] (want HD=${HD}, T >= ${T})`,
+    );
+  }
   return [B, T];
 }
 
-/** The head dimension the rows kernels run at: HD rounded up to a multiple of 4 (vec4 loads). */
-function rowsHd(HD: number): number {
-  return Math.ceil(HD / 4) * 4;
+/**
+ * The head dimension the rows kernels run at: HD rounded up to a multiple of 4 (vec4 loads); with
+ * RoPE each half rounded up to one (vec4 c of the first half pairs with vec4 c of the second).
+ */
+function rowsHd(HD: number, rope: boolean): number {
+  return rope ? Math.ceil(HD / 8) * 8 : Math.ceil(HD / 4) * 4;
 }
 
 /**
@@ -178,7 +205,7 @@ function rowsHd(HD: number): number {
  * the loops before and after. Rows: one loop over the keys, plus the store loops.
  */
 function loopIterations(v: AttentionVariant, T: number, HD: number): number {
-  if (v.kind === "rows") return T + 2 * v.qr * (rowsHd(HD) / 4) + 1;
+  if (v.kind === "rows") return T + 2 * v.qr * (rowsHd(HD, true) / 4) + 1;
   return T * (2 + HD * (2 + 3 * v.qr) + v.qr) + 4 * v.qr * (HD + 1) + 1;
 }
 
@@ -232,57 +259,98 @@ function launch(
   T: number,
   NH: number,
   HD: number,
+  rope: boolean,
 ): Launch {
   const scale = f32(1 / Math.sqrt(HD));
   if (v.kind === "rows") {
-    const hd = rowsHd(HD);
+    const hd = rowsHd(HD, rope);
     return {
-      constants: { HD: hd, WG: v.wg, QR: v.qr },
+      constants: { HD: hd, WG: v.wg, QR: v.qr, ROPE: rope },
       params: [B, T, NH, hd, scale],
       workgroups: grid1d(gpu, B * NH * Math.ceil(T / v.qr), v.wg),
     };
   }
   return {
-    constants: { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt },
+    constants: { HD: v.fixedHd ? HD : 0, WG: v.wg, QR: v.qr, KT: v.kt, ROPE: rope },
     params: [B, T, NH, HD, scale],
     workgroups: [Math.ceil(T / (v.wg * v.qr)), NH, B],
   };
 }
 
 /**
- * `t` viewed as rows of HD values, copied into a zero-padded tensor of rows of `hd` (released
- * after submit), shaped `[B, T, heads·hd]`.
+ * The rows kernels' view of rows of HD values when HD is not the head dimension `hd` they run at:
+ * `pad` copies `t` (rows of HD values, the last axis a whole number of rows) into a zero-filled
+ * tensor of rows of `hd` (released after submit), `unpad` copies such a tensor back into `t` and
+ * releases it. With RoPE each half of a row is padded on its own, so that value j still pairs
+ * with value j + hd/2; every tensor of a call (qkv, out, dout, the RoPE table) uses one layout.
  */
-function padHeads(enc: Encoder, t: Tensor, HD: number, hd: number): Tensor {
-  const [B, T, C] = t.shape, rows = t.size / HD;
-  const p = Tensor.empty(enc.gpu, [B, T, (C / HD) * hd], "f32", `${t.label}.padded`);
-  fill(enc, p, 0);
-  copyRows(enc, t, { stride: HD, start: 0 }, p, { stride: hd, start: 0 }, rows, HD);
-  enc.releaseAfterSubmit(p);
-  return p;
+function padding(enc: Encoder, HD: number, hd: number, rope: boolean) {
+  // [from, to, length] of the parts of a row that move.
+  const parts = rope ? [[0, 0, HD / 2], [HD / 2, hd / 2, HD / 2]] : [[0, 0, HD]];
+  return {
+    pad(t: Tensor): Tensor {
+      const shape = [...t.shape.slice(0, -1), (t.shape.at(-1)! / HD) * hd];
+      const p = Tensor.empty(enc.gpu, shape, "f32", `${t.label}.padded`);
+      fill(enc, p, 0);
+      for (const [from, to, len] of parts) {
+        copyRows(
+          enc,
+          t,
+          { stride: HD, start: from },
+          p,
+          { stride: hd, start: to },
+          t.size / HD,
+          len,
+        );
+      }
+      enc.releaseAfterSubmit(p);
+      return p;
+    },
+    unpad(p: Tensor, t: Tensor): void {
+      for (const [from, to, len] of parts) {
+        copyRows(
+          enc,
+          p,
+          { stride: hd, start: to },
+          t,
+          { stride: HD, start: from },
+          t.size / HD,
+          len,
+        );
+      }
+      enc.releaseAfterSubmit(p);
+    },
+  };
 }
 
-/** The inverse of {@linkcode padHeads} into `t`; also releases `p` after submit. */
-function unpadHeads(enc: Encoder, p: Tensor, t: Tensor, HD: number, hd: number): void {
-  copyRows(enc, p, { stride: hd, start: 0 }, t, { stride: HD, start: 0 }, t.size / HD, HD);
-  enc.releaseAfterSubmit(p);
+/** Options of {@linkcode attentionForward} and {@linkcode attentionBackward}. */
+export interface AttentionOptions {
+  /**
+   * Rotate q and k by position (HRM's `pos_encodings: rope`): tables for at least T positions at
+   * this head dimension. Without them q and k are used as they are (learned or no positions).
+   */
+  rope?: RopeTables;
+  /** Kernel family and geometry (default {@linkcode defaultAttentionVariant}). */
+  variant?: AttentionVariant;
 }
 
 /**
- * Forward: `out = softmax(q kᵀ / sqrt(HD)) v` per (batch row, head), heads concatenated.
+ * Forward: `out = softmax(q' k'ᵀ / sqrt(HD)) v` per (batch row, head), heads concatenated, where
+ * q', k' are q, k rotated by RoPE when `opts.rope` is given (q, k otherwise).
  *
  * @param enc The encoder to record into.
- * @param qkv Packed projections `[B, T, 3·NH·HD]` (after RoPE).
+ * @param qkv Packed projections `[B, T, 3·NH·HD]` (qkv_proj's output; not rotated).
  * @param NH Number of heads.
  * @param HD Head dimension (at most {@linkcode ATTENTION_MAX_HD}).
- * @param variant Kernel family and geometry (default {@linkcode defaultAttentionVariant}).
- * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]` (the backward needs both), new pooled tensors.
- * @throws {RangeError} naming the shapes when qkv does not fit NH and HD, or the variant when it
- *   is invalid for the device or HD.
+ * @param opts RoPE tables and the kernel variant.
+ * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]` (the backward needs both, with the same qkv),
+ *   new pooled tensors.
+ * @throws {RangeError} naming the shapes when qkv does not fit NH and HD or the RoPE tables, or
+ *   the variant when it is invalid for the device or HD.
  *
- * @example One attention layer's core
+ * @example One attention layer's core, with RoPE
  * ```ts ignore
- * const { out, lse } = attentionForward(enc, qkv, 8, 64);
+ * const { out, lse } = attentionForward(enc, qkv, 8, 64, { rope: ropeTables(gpu, T, 64, 1e4) });
  * ```
  */
 export function attentionForward(
@@ -290,48 +358,57 @@ export function attentionForward(
   qkv: Tensor,
   NH: number,
   HD: number,
-  variant?: AttentionVariant,
+  opts: AttentionOptions = {},
 ): { out: Tensor; lse: Tensor } {
-  const [B, T] = dims("attentionForward", qkv, NH, HD);
-  variant ??= defaultAttentionVariant(enc.gpu, HD);
+  const { rope } = opts;
+  const [B, T] = dims("attentionForward", qkv, NH, HD, rope);
+  const variant = opts.variant ?? defaultAttentionVariant(enc.gpu, HD);
   checkVariant(enc.gpu, variant, T, HD);
   const out = Tensor.empty(enc.gpu, [B, T, NH * HD], "f32", "attention.out"); // [B, T, NH*HD]
   const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
-  const l = launch(enc.gpu, variant, B, T, NH, HD);
+  const l = launch(enc.gpu, variant, B, T, NH, HD, rope !== undefined);
+  // Without RoPE the table binding is never read: qkv stands in for it.
+  const table = rope?.cs ?? qkv;
   if (variant.kind === "flash") {
-    enc.dispatch({ kernel: FWD, bindings: [qkv, out, lse], ...l });
+    enc.dispatch({ kernel: FWD, bindings: [qkv, table, out, lse], ...l });
     return { out, lse };
   }
-  const hd = rowsHd(HD);
+  const hd = rowsHd(HD, rope !== undefined);
   if (hd === HD) {
-    enc.dispatch({ kernel: ROWS_FWD, bindings: [qkv, out, lse], ...l });
+    enc.dispatch({ kernel: ROWS_FWD, bindings: [qkv, table, out, lse], ...l });
     return { out, lse };
   }
+  const { pad, unpad } = padding(enc, HD, hd, rope !== undefined);
   const outP = Tensor.empty(enc.gpu, [B, T, NH * hd], "f32", "attention.out.padded");
-  enc.dispatch({ kernel: ROWS_FWD, bindings: [padHeads(enc, qkv, HD, hd), outP, lse], ...l });
-  unpadHeads(enc, outP, out, HD, hd);
+  const qkvP = pad(qkv);
+  enc.dispatch({
+    kernel: ROWS_FWD,
+    bindings: [qkvP, rope ? pad(rope.cs) : qkvP, outP, lse],
+    ...l,
+  });
+  unpad(outP, out);
   return { out, lse };
 }
 
 /**
- * Backward: the gradient with respect to the packed (post-RoPE) qkv.
+ * Backward: the gradient with respect to the packed qkv (qkv_proj's output: with RoPE, dq and dk
+ * have been through the transposed rotation).
  *
  * @param enc The encoder to record into.
  * @param dout Gradient of the output `[B, T, NH·HD]`.
- * @param qkv The forward's input.
+ * @param qkv The forward's input (not rotated).
  * @param out The forward's output.
  * @param lse The forward's `lse [B, NH, T]`.
  * @param NH Number of heads.
  * @param HD Head dimension.
- * @param variant Kernel family and geometry (default {@linkcode defaultAttentionVariant}).
+ * @param opts The forward's RoPE tables, and the kernel variant.
  * @returns `dqkv [B, T, 3·NH·HD]`, a new pooled tensor (every element written).
  * @throws {RangeError} naming the shapes when the tensors disagree, or the variant when it is
  *   invalid for the device or HD.
  *
- * @example Back through attention, then RoPE
+ * @example Back through attention and RoPE
  * ```ts ignore
- * const dqkv = attentionBackward(enc, dout, qkv, out, lse, 8, 64);
- * ropeBackward(enc, dqkv, tables, 8);
+ * const dqkv = attentionBackward(enc, dout, qkv, out, lse, 8, 64, { rope });
  * ```
  */
 export function attentionBackward(
@@ -342,10 +419,11 @@ export function attentionBackward(
   lse: Tensor,
   NH: number,
   HD: number,
-  variant?: AttentionVariant,
+  opts: AttentionOptions = {},
 ): Tensor {
-  const [B, T] = dims("attentionBackward", qkv, NH, HD);
-  variant ??= defaultAttentionVariant(enc.gpu, HD);
+  const { rope } = opts;
+  const [B, T] = dims("attentionBackward", qkv, NH, HD, rope);
+  const variant = opts.variant ?? defaultAttentionVariant(enc.gpu, HD);
   checkVariant(enc.gpu, variant, T, HD);
   const want = `${[B, T, NH * HD]}`;
   if (`${dout.shape}` !== want || `${out.shape}` !== want || `${lse.shape}` !== `${[B, NH, T]}`) {
@@ -356,21 +434,27 @@ export function attentionBackward(
   }
   const dqkv = Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.dqkv"); // [B, T, 3*NH*HD]
   const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
-  const l = launch(enc.gpu, variant, B, T, NH, HD);
+  const l = launch(enc.gpu, variant, B, T, NH, HD, rope !== undefined);
   enc.releaseAfterSubmit(delta);
+  const table = rope?.cs ?? qkv;
   if (variant.kind === "flash") {
-    enc.dispatch({ kernel: BWD_DQ, bindings: [qkv, out, dout, lse, delta, dqkv], ...l });
-    enc.dispatch({ kernel: BWD_DKV, bindings: [qkv, dout, lse, delta, dqkv], ...l });
+    enc.dispatch({ kernel: BWD_DQ, bindings: [qkv, table, out, dout, lse, delta, dqkv], ...l });
+    enc.dispatch({ kernel: BWD_DKV, bindings: [qkv, table, dout, lse, delta, dqkv], ...l });
     return dqkv;
   }
-  const hd = rowsHd(HD);
-  const pad = (t: Tensor) => hd === HD ? t : padHeads(enc, t, HD, hd);
-  const dqkvP = hd === HD
-    ? dqkv
-    : Tensor.empty(enc.gpu, [B, T, 3 * NH * hd], "f32", "attention.dqkv.padded");
-  const bindings = [pad(qkv), pad(out), pad(dout), lse, delta, dqkvP];
+  const hd = rowsHd(HD, rope !== undefined);
+  let bindings = [qkv, table, out, dout, lse, delta, dqkv];
+  if (hd !== HD) {
+    const { pad, unpad } = padding(enc, HD, hd, rope !== undefined);
+    const qkvP = pad(qkv);
+    const dqkvP = Tensor.empty(enc.gpu, [B, T, 3 * NH * hd], "f32", "attention.dqkv.padded");
+    bindings = [qkvP, rope ? pad(rope.cs) : qkvP, pad(out), pad(dout), lse, delta, dqkvP];
+    enc.dispatch({ kernel: ROWS_DQ, bindings, ...l });
+    enc.dispatch({ kernel: ROWS_DKV, bindings, ...l });
+    unpad(dqkvP, dqkv);
+    return dqkv;
+  }
   enc.dispatch({ kernel: ROWS_DQ, bindings, ...l });
   enc.dispatch({ kernel: ROWS_DKV, bindings, ...l });
-  if (dqkvP !== dqkv) unpadHeads(enc, dqkvP, dqkv, HD, hd);
   return dqkv;
 }

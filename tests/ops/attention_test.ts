@@ -1,7 +1,8 @@
-// Attention forward/backward against the float64 reference (itself checked by finite
-// differences) for every kernel family and geometry variant on ragged shapes, with scores large
-// enough to overflow exp without the running max, plus the golden config (T 81, 4 heads of 16)
-// on real activations.
+// Attention forward/backward with RoPE applied inside the kernels (as HRM runs it) and without
+// (learned or no positions) against the float64 references (attention checked by finite
+// differences, RoPE in rope_test.ts) for every kernel family and geometry variant on ragged
+// shapes, with scores large enough to overflow exp without the running max, plus the golden
+// config (T 81, 4 heads of 16) on real activations.
 import {
   attentionBackward,
   attentionForward,
@@ -10,7 +11,7 @@ import {
   flashAttentionVariant,
 } from "../../lib/ops/attention.ts";
 import { isSoftwareAdapter } from "../../lib/gpu/variants.ts";
-import { ropeForward, ropeTables } from "../../lib/ops/rope.ts";
+import { ropeTables } from "../../lib/ops/rope.ts";
 import { rmsnormForward } from "../../lib/ops/rmsnorm.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
@@ -38,8 +39,10 @@ const HD8 = SHAPES.filter((s) => s[3] === 8);
 // Rows variants (HD baked in: each head dimension compiles three pipelines, ~5 s cold on
 // llvmpipe), each on shapes that exercise it: the demo's default (8 rows per invocation at HD 16)
 // with T = 1, T < 8, T = 70 (ragged) and the demo's shape; 3 rows and a 5-wide workgroup (ragged
-// grid) with HD 12 (a partial first block) and HD 10 (zero-padded to 12: copies in and out); 1
-// row with HD 52 (a partial last block). HD 64 (all four blocks) runs below with its default.
+// grid) with HD 12 and HD 10 (with RoPE each half zero-padded to 8: copies in and out; without,
+// HD 10 is padded to 12, a partial first block); 1 row with HD 52 (each half padded to 28, a
+// partial last block). HD 64 (all four blocks) runs below with its default. Without RoPE (a
+// pipeline each) only the first flash variant on every shape and two rows cases run.
 const ROWS: [AttentionVariant, number[][]][] = [
   [{ kind: "rows", wg: 64, qr: 8 }, [[1, 1, 1, 16], [2, 7, 3, 16], [1, 70, 2, 16], [3, 16, 4, 16]]],
   [{ kind: "rows", wg: 5, qr: 3 }, [[2, 17, 3, 12], [1, 2, 2, 12], [2, 9, 2, 10]]],
@@ -80,19 +83,28 @@ async function check(
   [B, T, NH, HD]: number[],
   v: AttentionVariant,
   range: number,
+  withRope = true,
 ): Promise<void> {
   const n = B * T * 3 * NH * HD;
   const qkv = randomArray(n + v.wg, n, -range, range), dout = randomArray(n + 1, n / 3);
   const tq = upload(gpu, qkv, [B, T, 3 * NH * HD], "f32", "qkv");
   const tdo = upload(gpu, dout, [B, T, NH * HD], "f32", "dout");
+  // Tables longer than T: only positions 0..T−1 are used.
+  const rope = withRope ? ropeTables(gpu, T + 2, HD, 10000) : undefined;
   const enc = new Encoder(gpu);
-  const { out, lse } = attentionForward(enc, tq, NH, HD, v);
-  const dqkv = attentionBackward(enc, tdo, tq, out, lse, NH, HD, v);
+  const { out, lse } = attentionForward(enc, tq, NH, HD, { rope, variant: v });
+  const dqkv = attentionBackward(enc, tdo, tq, out, lse, NH, HD, { rope, variant: v });
   enc.submit();
   const [go, gl, gd] = await readTensors(gpu, [out, lse, dqkv]);
-  const ref = attentionRef(qkv, B, T, NH, HD);
-  const dref = attentionBackwardRef(dout, qkv, B, T, NH, HD);
-  const label = `${JSON.stringify(v)} B=${B} T=${T} NH=${NH} HD=${HD} range=${range}`;
+  // The reference rotates q and k first (float64 tables), and sends dq, dk back through the
+  // transposed rotation.
+  const rt = ropeTablesRef(T, HD, 10000);
+  const rq = rope ? ropeRef(qkv, B, T, NH, HD, rt.cos, rt.sin) : qkv;
+  const ref = attentionRef(rq, B, T, NH, HD);
+  const drq = attentionBackwardRef(dout, rq, B, T, NH, HD);
+  const dref = rope ? ropeRef(drq, B, T, NH, HD, rt.cos, rt.sin, true) : drq;
+  const label = `${JSON.stringify(v)} B=${B} T=${T} NH=${NH} HD=${HD} range=${range} ` +
+    `rope=${withRope}`;
   // Scores are f32: an error of a few ulp(max|s|) in s_ij is a relative error of that size in
   // every exp(s_ij − lse_i), on top of ~1e-6 from f32 exp and T-term sums; max|s| is about
   // range²·sqrt(HD). Measured: 5e-7 at range 1, 5e-5 at range 20 (max|s| ~1100).
@@ -105,6 +117,7 @@ async function check(
   const err = maxRelError(gd, dref);
   assertLess(err, 4e-6 + 2 * sUlp, `dqkv ${label}: max rel error ${err}`);
   for (const t of [tq, tdo, out, lse, dqkv]) t.release();
+  rope?.cs.release();
 }
 
 gpuTest("attention: flash forward and backward match float64 for every variant", async (gpu) => {
@@ -113,6 +126,7 @@ gpuTest("attention: flash forward and backward match float64 for every variant",
     if (v.kind !== "flash") continue;
     for (const shape of v.fixedHd ? HD8 : SHAPES) await check(gpu, shape, v, 1);
   }
+  for (const shape of SHAPES) await check(gpu, shape, VARIANTS[0], 1, false);
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 
@@ -121,6 +135,8 @@ gpuTest("attention: rows forward and backward match float64 for every variant", 
   for (const [v, shapes] of ROWS) {
     for (const shape of shapes) await check(gpu, shape, v, 1);
   }
+  await check(gpu, [2, 7, 3, 16], ROWS[0][0], 1, false);
+  await check(gpu, [2, 9, 2, 10], ROWS[1][0], 1, false);
   assertEquals(gpu.pool.stats().inUseBuffers, before);
 });
 
@@ -156,7 +172,7 @@ gpuTest("attention: long sequences (T 1100) on the default variant", async (gpu)
   const enc = new Encoder(gpu);
   if (isSoftwareAdapter(gpu)) {
     assertThrows(
-      () => attentionForward(enc, qkv, 1, 32, flash),
+      () => attentionForward(enc, qkv, 1, 32, { variant: flash }),
       RangeError,
       "loop iterations per invocation at T=300, HD=32; llvmpipe silently stops after 65535",
     );
@@ -181,29 +197,51 @@ gpuTest("attention: mismatched shapes name the op and shapes", (gpu) => {
     "attentionBackward: dout [2,5,16], out [2,5,16], lse [2,2,4] do not match qkv [2,5,48] " +
       "(want dout = out = [2,5,16], lse = [2,2,5])",
   );
+  const short = ropeTables(gpu, 4, 8, 10000), wide = ropeTables(gpu, 5, 16, 10000);
+  assertThrows(
+    () => attentionForward(enc, qkv, 2, 8, { rope: short }),
+    RangeError,
+    "attentionForward: RoPE tables [T=4, HD=8] do not cover qkv [2,5,48] (want HD=8, T >= 5)",
+  );
+  assertThrows(
+    () => attentionBackward(enc, out, qkv, out, lse, 2, 8, { rope: wide }),
+    RangeError,
+    "attentionBackward: RoPE tables [T=5, HD=16] do not cover qkv [2,5,48]",
+  );
+  short.cs.release();
+  wide.cs.release();
   const flash = { kind: "flash" } as const;
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 1, kt: 1 << 20, fixedHd: true }),
+    () =>
+      attentionForward(enc, qkv, 2, 8, {
+        variant: { ...flash, wg: 32, qr: 1, kt: 1 << 20, fixedHd: true },
+      }),
     RangeError,
     "variant wg=32 qr=1 kt=1048576 fixedHd=true is invalid or does not fit the device",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 5, kt: 0, fixedHd: false }),
+    () =>
+      attentionForward(enc, qkv, 2, 8, {
+        variant: { ...flash, wg: 32, qr: 5, kt: 0, fixedHd: false },
+      }),
     RangeError,
     "variant wg=32 qr=5 kt=0",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { ...flash, wg: 32, qr: 1, kt: 8, fixedHd: false }),
+    () =>
+      attentionForward(enc, qkv, 2, 8, {
+        variant: { ...flash, wg: 32, qr: 1, kt: 8, fixedHd: false },
+      }),
     RangeError,
     "variant wg=32 qr=1 kt=8 fixedHd=false",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { kind: "rows", wg: 64, qr: 9 }),
+    () => attentionForward(enc, qkv, 2, 8, { variant: { kind: "rows", wg: 64, qr: 9 } }),
     RangeError,
     "attention: rows variant wg=64 qr=9 is invalid (want 1 <= qr <= 8, 1 <= wg <= ",
   );
   assertThrows(
-    () => attentionForward(enc, qkv, 2, 8, { kind: "rows", wg: 0, qr: 1 }),
+    () => attentionForward(enc, qkv, 2, 8, { variant: { kind: "rows", wg: 0, qr: 1 } }),
     RangeError,
     "rows variant wg=0 qr=1 is invalid",
   );
@@ -236,11 +274,10 @@ gpuTest("attention: golden hrm-a config (T 81, 4 heads of 16) on real activation
       qkv[n * 3 * D + o] = s;
     }
   }
-  const tables = ropeTables(gpu, T, HD, 10000);
+  const rope = ropeTables(gpu, T, HD, 10000);
   const tq = upload(gpu, qkv, [B, T, 3 * D], "f32", "qkv");
   const enc = new Encoder(gpu);
-  ropeForward(enc, tq, tables, NH);
-  const { out, lse } = attentionForward(enc, tq, NH, HD);
+  const { out, lse } = attentionForward(enc, tq, NH, HD, { rope });
   const { y, rstd } = rmsnormForward(enc, out.reshape([N, D]), 1e-5);
   enc.submit();
   const [go, gy] = await readTensors(gpu, [out, y]);
@@ -253,5 +290,5 @@ gpuTest("attention: golden hrm-a config (T 81, 4 heads of 16) on real activation
     rtol: 2e-5,
     label: "golden rms(attention out)",
   });
-  for (const t of [tq, out, lse, y, rstd, tables.cos, tables.sin]) t.release();
+  for (const t of [tq, out, lse, y, rstd, rope.cs]) t.release();
 });
