@@ -1,6 +1,6 @@
 // matmul_texture.wgsl: matmul with both operands in rgba32float textures (variant "texture",
 // the fastest kernel on Mesa llvmpipe/lavapipe, where textureLoad is a branch-free 128-bit load
-// but every storage-buffer load is a per-lane scalar loop; see cpu-throughput.md).
+// but every storage-buffer access is a per-lane scalar loop; see cpu-throughput.md).
 // out[m, n] = alpha * Σ_k A[m, k] · B[k, n] + beta * out[m, n]        (torch.matmul / F.linear)
 // The textures hold the operands' rows as they lie in memory, 4 floats per texel:
 //   ta: TRANS_A ? a as [K rows, M/4 texels] : a as [M rows, K/4 texels]
@@ -8,13 +8,21 @@
 // filled by matmul_pack.wgsl or copyBufferToTexture; the k extent is padded with zeros to a
 // multiple of 4, and the textures cover m up to a multiple of 8 and n up to a multiple of 16
 // (padding there may hold anything: it only feeds outputs that are never stored).
-// out[m, n] = out[offC + m*ldc + n]. Bindings: ta, tb, out [span] (read_write), p (uniform).
-// Each invocation computes 8×16 outputs as 8 mat4x4 accumulators (row r, columns as vec4s);
-// workgroup 16×8 over (n, m); no shared memory. beta == 0 never reads `out`.
-// Overrides: TRANS_A, TRANS_B select the texel layout (the loads change, the maths does not).
+// Bindings: ta, tb, out (declared by the store part), p (uniform).
+// Each invocation computes one tile of 8×16 outputs as 8 mat4x4 accumulators (row r, columns as
+// vec4s). Tiles are numbered row-major (ceil(N/16) per band of 8 rows) over a flat index, so
+// the 8 consecutive invocations llvmpipe runs as one SIMD batch all have a tile whatever N is (a
+// 2-D grid over (n, m) left most lanes idle when N is narrow). Workgroups of WG invocations,
+// numbered x-fastest over a 2-D dispatch (one dimension holds at most 65535). No shared memory.
+// The epilogue `storeRow` and the `out` binding come from matmul_store_vec4.wgsl or
+// matmul_store_f32.wgsl (composed in lib/ops/matmul_texture.ts).
+// Overrides: TRANS_A, TRANS_B select the texel layout (the loads change, the maths does not);
+// ACCUM (beta != 0) compiles the read of `out` in, so beta == 0 never reads it; WG.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+override ACCUM: bool = false;
+override WG: u32 = 64u;
 
 struct Params {
   M: u32, N: u32, KQ: u32, _pad0: u32,
@@ -24,7 +32,6 @@ struct Params {
 
 @group(0) @binding(0) var ta: texture_2d<f32>;
 @group(0) @binding(1) var tb: texture_2d<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 fn la(x: u32, y: u32) -> vec4<f32> {
@@ -35,23 +42,16 @@ fn lb(x: u32, y: u32) -> vec4<f32> {
   return textureLoad(tb, vec2<u32>(x, y), 0);
 }
 
-// Stores row m, columns n..n+15 of the result from the four column vectors of c.
-fn storeRow(m: u32, n: u32, c: mat4x4<f32>) {
-  if (m >= p.M) { return; }
-  let row = p.offC + m * p.ldc;
-  for (var j = 0u; j < 16u; j++) {
-    if (n + j < p.N) {
-      var v = p.alpha * c[j / 4u][j % 4u];
-      if (p.beta != 0.0) { v += p.beta * out[row + n + j]; }
-      out[row + n + j] = v;
-    }
-  }
-}
-
-@compute @workgroup_size(16, 8)
-fn matmul_texture(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n0 = gid.x * 16u;
-  let m0 = gid.y * 8u;
+@compute @workgroup_size(WG)
+fn matmul_texture(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let tile = (wid.y * nwg.x + wid.x) * WG + li;
+  let tilesN = (p.N + 15u) / 16u;
+  let n0 = (tile % tilesN) * 16u;
+  let m0 = (tile / tilesN) * 8u;
   if (m0 >= p.M || n0 >= p.N) { return; }
   var c0 = mat4x4<f32>(); var c1 = mat4x4<f32>(); var c2 = mat4x4<f32>(); var c3 = mat4x4<f32>();
   var c4 = mat4x4<f32>(); var c5 = mat4x4<f32>(); var c6 = mat4x4<f32>(); var c7 = mat4x4<f32>();

@@ -2,7 +2,8 @@
  * The texture path of matmul (variant "texture", the fastest on Mesa llvmpipe/lavapipe): each
  * chunk copies its block of `a` and `b` into cached `rgba32float` textures (copyBufferToTexture
  * when rows are 256-byte aligned and k needs no padding, else the matmul_pack kernel, which also
- * zero-pads k), then runs matmul_texture.wgsl. Texture and storage-texture bindings cannot go
+ * zero-pads k), then runs matmul_texture.wgsl with the vec4 epilogue (matmul_store_vec4.wgsl) when
+ * the result's rows allow it, else the scalar one. Texture and storage-texture bindings cannot go
  * through `Encoder.dispatch`, so this records its own compute pass on `enc.raw()` with uniforms
  * from its own small buffers, recycled once the encoder is submitted (never from the tensor pool:
  * a pooled buffer may still be read by recorded work, and `writeBuffer` would overtake it).
@@ -11,6 +12,8 @@
  */
 import packSrc from "../../kernels/matmul_pack.wgsl" with { type: "text" };
 import texSrc from "../../kernels/matmul_texture.wgsl" with { type: "text" };
+import storeVec4Src from "../../kernels/matmul_store_vec4.wgsl" with { type: "text" };
+import storeF32Src from "../../kernels/matmul_store_f32.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
 import type { Encoder } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -27,7 +30,15 @@ import {
   spanSizes,
 } from "./matmul_plan.ts";
 
-const MATMUL = { file: "matmul_texture", source: texSrc, entry: "matmul_texture" };
+/** The matmul kernel with its epilogue: vec4 stores (ldc, offC, N multiples of 4) or scalar. */
+const MATMUL = {
+  vec4: composeKernel({ name: "matmul_texture", source: texSrc }, "matmul_texture", [
+    { name: "matmul_store_vec4", source: storeVec4Src },
+  ]),
+  f32: composeKernel({ name: "matmul_texture", source: texSrc }, "matmul_texture", [
+    { name: "matmul_store_f32", source: storeF32Src },
+  ]),
+};
 /** The pack kernel for a source of type `ts`, rounding to float16 or not. */
 function packKernel(ts: FloatType, round16: boolean) {
   return composeKernel({ name: "matmul_pack", source: packSrc }, "matmul_pack", [
@@ -36,8 +47,20 @@ function packKernel(ts: FloatType, round16: boolean) {
 }
 /** Bytes of one operand's texture per chunk (the cached texture may be up to 2.25× this). */
 const TEX_CAP = 32 << 20;
-/** Outputs per workgroup: 8×8 invocations of 8 rows, 16×16 of 16 columns. */
-const ROWS_PER_GROUP = 64, COLS_PER_GROUP = 256;
+/** Invocations per workgroup (the WG override); each computes one tile of 8 rows × 16 columns. */
+const WG = 64;
+
+/** Tiles of a chunk's result. */
+function tileCount(c: Chunk): number {
+  return Math.ceil(c.mc / 8) * Math.ceil(c.nc / 16);
+}
+
+/** The 2-D dispatch over a chunk's workgroups (numbered x-fastest; see the WGSL header). */
+function groupGrid(c: Chunk, maxGroups: number): [number, number] {
+  const groups = Math.ceil(tileCount(c) / WG);
+  const x = Math.min(groups, maxGroups);
+  return [x, Math.ceil(groups / x)];
+}
 const SLOT = 256;
 
 const freeParams = new WeakMap<Gpu, GPUBuffer[]>();
@@ -92,8 +115,7 @@ export function textureShrink(p: MatmulProblem, c: Chunk, gpu: Gpu): Dim | undef
   if (B.w > maxDim) return p.transB ? "k" : "n";
   if (B.h > maxDim) return p.transB ? "n" : "k";
   if (B.w * B.h * 16 > TEX_CAP) return c.nc > 128 ? "n" : "k";
-  if (Math.ceil(c.mc / ROWS_PER_GROUP) > maxGroups) return "m";
-  if (Math.ceil(c.nc / COLS_PER_GROUP) > maxGroups) return "n";
+  if (groupGrid(c, maxGroups)[1] > maxGroups) return "m";
   if (Math.max(Math.ceil(A.w / 64), Math.ceil(B.w / 64)) > maxGroups) return "k";
   return undefined;
 }
@@ -245,7 +267,14 @@ export function textureMatmul(
       pass.dispatchWorkgroups(Math.ceil(pk.r.w / 64), pk.r.h);
       enc.dispatches++;
     }
-    const pipeline = gpu.pipelines.get(MATMUL, { TRANS_A: p.transA, TRANS_B: p.transB });
+    // vec4 stores need 16-byte aligned rows and whole vec4s per row.
+    const vec4 = p.ldc % 4 === 0 && out.off % 4 === 0 && c.nc % 4 === 0;
+    const pipeline = gpu.pipelines.get(vec4 ? MATMUL.vec4 : MATMUL.f32, {
+      TRANS_A: p.transA,
+      TRANS_B: p.transB,
+      ACCUM: beta !== 0,
+      WG,
+    });
     pass.setPipeline(pipeline);
     pass.setBindGroup(
       0,
@@ -260,7 +289,7 @@ export function textureMatmul(
         ],
       }),
     );
-    pass.dispatchWorkgroups(Math.ceil(c.nc / COLS_PER_GROUP), Math.ceil(c.mc / ROWS_PER_GROUP));
+    pass.dispatchWorkgroups(...groupGrid(c, gpu.limits.maxComputeWorkgroupsPerDimension));
     enc.dispatches++; // counted like Encoder.dispatch's, for dispatches-per-step figures
     pass.end();
   });

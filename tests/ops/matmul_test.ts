@@ -134,6 +134,35 @@ gpuTest("matmul: operands that are unaligned views of a flat buffer", async (gpu
   for (const t of [base, tx, ...ys]) t.release();
 });
 
+gpuTest("matmul: results into views of a flat buffer, 16-byte aligned or not", async (gpu) => {
+  // N a multiple of 4: at element 4 the texture kernel stores vec4s, at element 2 it cannot
+  // (the row would straddle them) and stores floats. beta 0.5 reads the old values through the
+  // same path; everything outside the view must stay as it was.
+  const M = 19, K = 9, N = 12, len = 4 + M * N + 8;
+  const a = randomArray(7, M * K), b = randomArray(8, K * N), old = randomArray(9, len);
+  const ta = upload(gpu, a, [M, K], "f32", "a"), tb = upload(gpu, b, [K, N], "f32", "b");
+  const enc = new Encoder(gpu);
+  const runs: { variant: MatmulVariant | "naive"; at: number; flat: Tensor }[] = [];
+  for (const variant of VARIANTS) {
+    for (const at of [2, 4]) {
+      const flat = upload(gpu, old, [len], "f32", "flat");
+      const out = Tensor.view(flat, at, [M, N], "out");
+      matmul(enc, ta, tb, { out, beta: 0.5, alpha: 2, variant });
+      runs.push({ variant, at, flat });
+    }
+  }
+  enc.submit();
+  const got = await readTensors(gpu, runs.map((r) => r.flat));
+  const shape = { Bt: 1, M, N, K, alpha: 2, beta: 0.5 };
+  runs.forEach((r, i) => {
+    const expected = Float64Array.from(old);
+    expected.set(matmulRef(a, b, shape, old.subarray(r.at, r.at + M * N)), r.at);
+    assertClose(got[i], expected, { ...tolFor(K), label: `${r.variant} out at ${r.at}` });
+    r.flat.release();
+  });
+  for (const t of [ta, tb]) t.release();
+});
+
 Deno.test("linear reference: backward matches central differences (float64)", () => {
   const rows = 3, inF = 4, outF = 2;
   const x = Array.from(randomArray(1, rows * inF)), W = Array.from(randomArray(2, outF * inF));
