@@ -89,3 +89,20 @@ export function benchStep(
     },
   };
 }
+
+/**
+ * Block calls of one training step: `forward` counts every block forward (the segment's
+ * H_cycles·(L_cycles·L blocks + H blocks), twice for HRM's second no-grad forward, not with TRM's
+ * no_ACT_continue), `grad` the calls whose backward runs (the last gradLCalls L updates and the
+ * H update).
+ *
+ * @param model The model.
+ */
+export function stepBlockCalls(model: ReasoningModel): { forward: number; grad: number } {
+  const a = model.arch, spec = model.spec;
+  const layers = (l: string) => spec.levels.find(([n]) => n === l)?.[1] ?? 0;
+  const hBlocks = layers(spec.hLevel), lBlocks = layers("L");
+  const segment = a.H_cycles * (a.L_cycles * lBlocks + hBlocks);
+  const second = !spec.noActContinue && a.halt_max_steps > 1 ? 1 : 0;
+  return { forward: (1 + second) * segment, grad: spec.gradLCalls * lBlocks + hBlocks };
+}
