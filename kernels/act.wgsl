@@ -91,38 +91,36 @@ fn act_target(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // ---- act_metrics ----
-// rowdata: 8 arrays of [B] packed as [8, B]: halted, steps(as f32), correct, valid, seq_correct,
-// q_halt, lm_loss, q_halt_loss; q_continue_loss separately (may be all zero in eval).
+// rows: the loss pass's per-row results [6, B] (lib/ops/losses.ts LOSS_ROWS): lm_loss, correct,
+// valid, seq_correct, q_halt_loss, q_continue_loss.
 @group(0) @binding(0) var<storage, read> m_halted: array<u32>;
 @group(0) @binding(1) var<storage, read> m_steps: array<u32>;
-@group(0) @binding(2) var<storage, read> m_correct: array<f32>;
-@group(0) @binding(3) var<storage, read> m_valid: array<f32>;
-@group(0) @binding(4) var<storage, read> m_seq_correct: array<f32>;
-@group(0) @binding(5) var<storage, read> m_q_halt: array<f32>;
-@group(0) @binding(6) var<storage, read> m_lm_loss: array<f32>;
-@group(0) @binding(7) var<storage, read> m_q_halt_loss: array<f32>;
-@group(0) @binding(8) var<storage, read> m_q_continue_loss: array<f32>;
-@group(0) @binding(9) var<storage, read_write> m_acc: array<f32>;
-@group(0) @binding(10) var<uniform> m_p: RowParams; // row = 1 when q_continue_loss is real
+@group(0) @binding(2) var<storage, read> m_rows: array<f32>;
+@group(0) @binding(3) var<storage, read> m_q_halt: array<f32>;
+@group(0) @binding(4) var<storage, read_write> m_acc: array<f32>;
+@group(0) @binding(5) var<uniform> m_p: RowParams; // rows = B
 
 var<workgroup> partial: array<array<f32, 8>, WG>;
 
 @compute @workgroup_size(WG)
 fn act_metrics(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s: array<f32, 8>;
-  for (var b = lid.x; b < m_p.rows; b += WG) {
-    let valid = m_halted[b] != 0u && m_valid[b] > 0.0;
-    let seq_ok = m_seq_correct[b] > 0.5;
+  let B = m_p.rows;
+  for (var b = lid.x; b < B; b += WG) {
+    let correct = m_rows[B + b];
+    let n = m_rows[2u * B + b];
+    let valid = m_halted[b] != 0u && n > 0.0;
+    let seq_ok = m_rows[3u * B + b] > 0.5;
     if (valid) {
       s[0] += 1.0;
-      s[1] += m_correct[b] / max(m_valid[b], 1.0);
+      s[1] += correct / max(n, 1.0);
       s[2] += select(0.0, 1.0, seq_ok);
       s[3] += select(0.0, 1.0, (m_q_halt[b] >= 0.0) == seq_ok);
       s[4] += f32(m_steps[b]);
     }
-    s[5] += m_lm_loss[b];
-    s[6] += m_q_halt_loss[b];
-    if (m_p.row != 0u) { s[7] += m_q_continue_loss[b]; }
+    s[5] += m_rows[b];
+    s[6] += m_rows[4u * B + b];
+    s[7] += m_rows[5u * B + b];
   }
   partial[lid.x] = s;
   workgroupBarrier();

@@ -13,7 +13,7 @@
 import { Encoder, readTensors, writeTensor } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
-import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
+import { actLoss, type LossType } from "../ops/losses.ts";
 import {
   actMetrics,
   emptyBatch,
@@ -184,24 +184,13 @@ export async function evaluate(
       x.release();
       const isLast = s === segments - 1;
       if (isLast || tracing) {
-        const lm = lmLoss(enc, out.logits, carry.data.labels, {
+        const lm = actLoss(enc, { ...out, labels: carry.data.labels }, {
           lossType: opts.lossType,
           gradScale: 1,
           wantGrad: false,
         });
         if (isLast) {
-          const qh = bceWithLogits(enc, out.q_halt_logits, lm.seqCorrect, 1);
-          actMetrics(enc, carry, {
-            correct: lm.correct,
-            valid: lm.valid,
-            seqCorrect: lm.seqCorrect,
-            q_halt_logits: out.q_halt_logits,
-            lmLoss: lm.loss,
-            qHaltLoss: qh.loss,
-            qContinueLoss: undefined,
-          }, acc);
-          qh.loss.release();
-          qh.dlogits.release();
+          actMetrics(enc, carry, lm.rows, out.q_halt_logits, acc);
           last = { preds: lm.preds, qh: out.q_halt_logits, qc: out.q_continue_logits };
         }
         if (tracing) {
@@ -215,7 +204,7 @@ export async function evaluate(
             segZ.push(zh, zl);
           }
         }
-        for (const t of [lm.loss, lm.correct, lm.valid, lm.seqCorrect]) t.release();
+        lm.rows.release();
         if (!tracing && !isLast) lm.preds.release();
         if (!isLast && !tracing) {
           out.q_halt_logits.release();

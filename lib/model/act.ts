@@ -185,24 +185,6 @@ export function actTarget(
   return target;
 }
 
-/** Per-row inputs of {@linkcode actMetrics}. */
-export interface RowMetrics {
-  /** `[B]` f32 counts */
-  correct: Tensor;
-  /** `[B]` f32 counts */
-  valid: Tensor;
-  /** `[B]` f32 0/1 */
-  seqCorrect: Tensor;
-  /** `[B]` */
-  q_halt_logits: Tensor;
-  /** `[B]` */
-  lmLoss: Tensor;
-  /** `[B]` */
-  qHaltLoss: Tensor;
-  /** `[B]`, or undefined in evaluation. */
-  qContinueLoss: Tensor | undefined;
-}
-
 /** Order of the sums {@linkcode actMetrics} accumulates (the reference's metric names). */
 export const METRIC_NAMES = [
   "count",
@@ -216,26 +198,22 @@ export const METRIC_NAMES = [
 ] as const;
 
 /**
- * Adds this segment's metric sums to `acc` (`[8]`, {@linkcode METRIC_NAMES} order), counting
- * only rows that halted now and have a valid label, as ACTLossHead does.
+ * Adds this segment's metric sums to `acc` (`[8]`, {@linkcode METRIC_NAMES} order) from the loss
+ * pass's per-row results `rows` (`[6, B]`, lib/ops/losses.ts `LOSS_ROWS`), counting only rows
+ * that halted now and have a valid label, as ACTLossHead does; the losses sum over every row.
  */
-export function actMetrics(enc: Encoder, c: ActCarry, m: RowMetrics, acc: Tensor): void {
+export function actMetrics(
+  enc: Encoder,
+  c: ActCarry,
+  rows: Tensor,
+  q_halt_logits: Tensor,
+  acc: Tensor,
+): void {
   const B = c.halted.size;
   enc.dispatch({
     kernel: kernel("act_metrics"),
-    bindings: [
-      c.halted,
-      c.steps,
-      m.correct,
-      m.valid,
-      m.seqCorrect,
-      m.q_halt_logits,
-      m.lmLoss,
-      m.qHaltLoss,
-      m.qContinueLoss ?? m.lmLoss,
-      acc,
-    ],
-    params: [B, m.qContinueLoss ? 1 : 0],
+    bindings: [c.halted, c.steps, rows, q_halt_logits, acc],
+    params: [B, 0],
     workgroups: [1],
   });
 }

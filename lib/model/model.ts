@@ -314,7 +314,8 @@ export abstract class ReasoningModel {
   }
 
   /**
-   * Backward of {@linkcode inner} given the loss gradients of its outputs: accumulates into
+   * Backward of {@linkcode inner} given the loss gradients of its outputs (`dq` `[B, 2]`: of
+   * q_halt and q_continue, interleaved like the Q head's output): accumulates into
    * `grads` (same layout as params) and returns d(loss)/d(puzzle slots) `[B, puzzle_emb_ndim]`
    * when the model has a puzzle embedding (for SignSGD). Releases everything saved.
    */
@@ -323,8 +324,7 @@ export abstract class ReasoningModel {
     s: InnerSaved,
     grads: FlatParams,
     dlogits: Tensor,
-    dq_halt: Tensor,
-    dq_continue: Tensor,
+    dq: Tensor,
   ): Tensor | undefined {
     const { S, P, T, D } = this.dims;
     const B = s.ctx.B;
@@ -336,9 +336,6 @@ export abstract class ReasoningModel {
       this.params.get("inner.lm_head.weight"),
       grads.get("inner.lm_head.weight"),
     )!;
-    const dq = Tensor.empty(this.gpu, [B, 2], "f32", "dq");
-    copyRows(enc, dq_halt, { stride: 1, start: 0 }, dq, { stride: 2, start: 0 }, B, 1);
-    copyRows(enc, dq_continue, { stride: 1, start: 0 }, dq, { stride: 2, start: 1 }, B, 1);
     matmul(enc, this.#onesRow(B), dq, {
       out: grads.get("inner.q_head.bias").reshape([1, 2]),
       beta: 1,
@@ -350,7 +347,6 @@ export abstract class ReasoningModel {
       this.params.get("inner.q_head.weight"),
       grads.get("inner.q_head.weight"),
     )!;
-    dq.release();
     const dz_H = Tensor.empty(this.gpu, [B, T, D], "f32", "dz_H");
     if (P > 0) fill(enc, dz_H, 0);
     copyRows(

@@ -18,7 +18,7 @@
 import { Encoder, readTensors, writeTensor } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { fill } from "../ops/elementwise.ts";
-import { bceWithLogits, lmLoss, type LossType } from "../ops/losses.ts";
+import { actLoss, type LossType } from "../ops/losses.ts";
 import { adamAtan2, emaUpdate, signSgdSparse } from "../ops/optim.ts";
 import {
   actBegin,
@@ -376,43 +376,25 @@ export class Trainer {
     x.release();
     // pretrain.py: loss / global_batch_size; times the static loss scale under float16.
     const gs = this.lossScale / this.globalBatchSize;
-    const lm = lmLoss(enc, out.logits, c.data.labels, { lossType: this.#lossType, gradScale: gs });
-    const qh = bceWithLogits(enc, out.q_halt_logits, lm.seqCorrect, 0.5 * gs);
-    const qc = target ? bceWithLogits(enc, out.q_continue_logits, target, 0.5 * gs) : undefined;
-    actMetrics(enc, c, {
-      correct: lm.correct,
-      valid: lm.valid,
-      seqCorrect: lm.seqCorrect,
-      q_halt_logits: out.q_halt_logits,
-      lmLoss: lm.loss,
-      qHaltLoss: qh.loss,
-      qContinueLoss: qc?.loss,
-    }, this.metrics);
-    let dqc = qc?.dlogits;
-    if (!dqc) {
-      dqc = Tensor.empty(model.gpu, [B], "f32", "dq_continue");
-      fill(enc, dqc, 0);
-    }
-    const dpuz = model.innerBackward(enc, saved!, this.grads, lm.dlogits!, qh.dlogits, dqc);
+    const loss = actLoss(enc, { ...out, labels: c.data.labels, target }, {
+      lossType: this.#lossType,
+      gradScale: gs,
+    });
+    actMetrics(enc, c, loss.rows, out.q_halt_logits, this.metrics);
+    const dpuz = model.innerBackward(enc, saved!, this.grads, loss.dlogits!, loss.dq!);
     for (
       const t of [
         out.logits,
         out.q_halt_logits,
         out.q_continue_logits,
-        lm.loss,
-        lm.dlogits!,
-        lm.preds,
-        lm.correct,
-        lm.valid,
-        lm.seqCorrect,
-        qh.loss,
-        qh.dlogits,
-        dqc,
+        loss.rows,
+        loss.dlogits!,
+        loss.dq!,
+        loss.preds,
       ]
     ) {
       t.release();
     }
-    if (qc) qc.loss.release();
     target?.release();
     return dpuz;
   }
