@@ -87,8 +87,8 @@ async function run(
   const before = await profileMs();
   const t0 = performance.now();
   const enc = new Encoder(gpu);
-  const { out, lse } = attentionForward(enc, qkv, NH, HD, { rope, variant: v });
-  const dqkv = attentionBackward(enc, dout, qkv, out, lse, NH, HD, { rope, variant: v });
+  const { out, lse, saved } = attentionForward(enc, qkv, NH, HD, { rope, variant: v, save: true });
+  const dqkv = attentionBackward(enc, dout, saved!, out, lse, NH, HD, { rope, variant: v });
   enc.submit();
   const results = (await readTensors(gpu, [out, dqkv])) as Float32Array[];
   const wall = performance.now() - t0;
@@ -98,7 +98,7 @@ async function run(
     if (label.endsWith("_fwd")) fwd += d;
     else bwd += d;
   }
-  for (const t of [out, lse, dqkv]) t.release();
+  for (const t of [out, lse, dqkv, saved!]) t.release();
   return { fwd, bwd, wall, results };
 }
 

@@ -4,10 +4,12 @@
 // keys once with an online max/sum, so the [T, T] score matrix never exists.
 //   s_ij = scale * q_i . k_j;  m_i = max_j s_ij;  l_i = sum_j exp(s_ij - m_i)
 //   out_i = sum_j exp(s_ij - m_i) v_j / l_i;  lse_i = m_i + log(l_i)
-// q and k are rotated by RoPE as they are loaded (attention_rope.wgsl, prepended, when ROPE).
+// q and k are rotated by RoPE as they are loaded (attention_rope.wgsl, prepended, when ROPE);
+// with SAVE each query row i also stores its rotated q_i, k_i and v_i into `rot` for the backward.
 // Bindings: qkv [B, T, 3*NH*HD] (read; [q heads | k heads | v heads], head-contiguous, not
 //           rotated), the RoPE table (binding 1, attention_rope.wgsl), out [B, T, NH*HD],
-//           lse [B, NH, T]; params { B, T, NH, HD, scale }.
+//           lse [B, NH, T], rot [B, T, 3*NH*HD] (any other buffer when SAVE is false);
+//           params { B, T, NH, HD, scale }.
 // Grid: [ceil(T / (WG*QR)), NH, B]; invocation lid of workgroup x owns rows (x*WG + lid)*QR + r.
 // Overrides:
 //   HD  head dim, <= HD_MAX (WGSL sizes per-thread arrays only by const-expressions, so they are
@@ -24,13 +26,15 @@ override HD: u32 = 0u;
 override WG: u32 = 64u;
 override QR: u32 = 1u;
 override KT: u32 = 0u;
+override SAVE: bool = false;
 
 struct Params { B: u32, T: u32, NH: u32, HD: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read_write> rot: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> k_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
 var<workgroup> v_tile: array<f32, max(KT, 1u) * max(HD, 1u)>;
@@ -124,6 +128,17 @@ fn attention_fwd(
       let inv = 1.0 / l[r];
       for (var d = 0u; d < hd; d++) { out[oo + d] = acc[r * hd + d] * inv; }
       lse[(b * NH + h) * T + i] = m[r] + log(l[r]);
+      if (SAVE) {
+        let qo = head_at(b, i, h);
+        let ko = head_at(b, i, NH + h);
+        let vo = head_at(b, i, 2u * NH + h);
+        for (var d = 0u; d < hd; d++) {
+          let pd = rope_partner(d, hd);
+          rot[qo + d] = rope_at(qkv[qo + d], qkv[qo + pd], i, d, hd, 1.0);
+          rot[ko + d] = rope_at(qkv[ko + d], qkv[ko + pd], i, d, hd, 1.0);
+          rot[vo + d] = qkv[vo + d];
+        }
+      }
     }
   }
 }

@@ -3,9 +3,10 @@
 //   dv_j = sum_i P_ij dO_i;   dk_j = scale * sum_i P_ij (dO_i . v_j - D_i) q_i
 // Each invocation owns QR key rows of one (b, head); each dk/dv row has one writer, so no
 // atomics.
-// With ROPE (attention_rope.wgsl, prepended), k and q are rotated as they are loaded and dk goes
-// back through the transposed rotation as it is stored (the gradient of the un-rotated k).
-// Bindings: qkv [B, T, 3*NH*HD] (not rotated), the RoPE table (binding 1), dout [B, T, NH*HD],
+// With ROPE (attention_rope.wgsl, prepended), qkv holds the rotated q and k (the forward's `rot`)
+// and dk goes back through the transposed rotation as it is stored (the gradient of the
+// un-rotated k).
+// Bindings: qkv [B, T, 3*NH*HD], the RoPE table (binding 1), dout [B, T, NH*HD],
 //           lse [B, NH, T], delta [B, NH, T] (read),
 //           dqkv [B, T, 3*NH*HD] (this kernel writes the k and v heads only);
 //           params { B, T, NH, HD, scale }.
@@ -64,7 +65,7 @@ fn attention_bwd_dkv(
     let j = min(j0r + r, T - 1u);
     let ko = head_at(b, j, NH + h);
     for (var d = 0u; d < hd; d++) {
-      k[r * hd + d] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j, d, hd, 1.0) * p.scale;
+      k[r * hd + d] = qkv[ko + d] * p.scale;
       v[r * hd + d] = qkv[ko + NH * hd + d];
       dk[r * hd + d] = 0.0;
       dv[r * hd + d] = 0.0;
@@ -78,9 +79,7 @@ fn attention_bwd_dkv(
       workgroupBarrier();
       for (var x = lid; x < n * hd; x += WG) {
         let i = i0 + x / hd;
-        let d = x % hd;
-        let qo = head_at(b, i, h);
-        q_tile[x] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0);
+        q_tile[x] = qkv[head_at(b, i, h) + x % hd];
         go_tile[x] = dout[(b * T + i) * NH * hd + h * hd + x % hd];
       }
       for (var x = lid; x < n; x += WG) {
@@ -104,7 +103,7 @@ fn attention_bwd_dkv(
         let qo = head_at(b, i, h);
         let oo = (b * T + i) * NH * hd + h * hd;
         for (var d = 0u; d < hd; d++) {
-          qi[d] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0);
+          qi[d] = qkv[qo + d];
           gi[d] = dout[oo + d];
         }
         Li = lse[rows + i];

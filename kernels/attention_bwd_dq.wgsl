@@ -5,9 +5,10 @@
 //   dq_i  = scale * sum_j dS_ij k_j
 // Each invocation owns QR query rows of one (b, head), like attention_fwd; each dq row has one
 // writer, so no atomics. attention_bwd_dkv.wgsl then writes dk and dv, reading `delta`.
-// With ROPE (attention_rope.wgsl, prepended), q and k are rotated as they are loaded and dq goes
-// back through the transposed rotation as it is stored (the gradient of the un-rotated q).
-// Bindings: qkv [B, T, 3*NH*HD] (not rotated), the RoPE table (binding 1), out [B, T, NH*HD],
+// With ROPE (attention_rope.wgsl, prepended), qkv holds the rotated q and k (the forward's `rot`)
+// and dq goes back through the transposed rotation as it is stored (the gradient of the
+// un-rotated q).
+// Bindings: qkv [B, T, 3*NH*HD], the RoPE table (binding 1), out [B, T, NH*HD],
 //           dout [B, T, NH*HD], lse [B, NH, T] (read),
 //           delta [B, NH, T], dqkv [B, T, 3*NH*HD] (this kernel writes the q heads only);
 //           params { B, T, NH, HD, scale }.
@@ -67,7 +68,7 @@ fn attention_bwd_dq(
     let oo = (b * T + i) * NH * hd + h * hd;
     var dsum = 0.0;
     for (var d = 0u; d < hd; d++) {
-      q[r * hd + d] = rope_at(qkv[qo + d], qkv[qo + rope_partner(d, hd)], i, d, hd, 1.0) * p.scale;
+      q[r * hd + d] = qkv[qo + d] * p.scale;
       go[r * hd + d] = dout[oo + d];
       dsum += dout[oo + d] * out[oo + d];
       dq[r * hd + d] = 0.0;
@@ -81,11 +82,9 @@ fn attention_bwd_dq(
     if (KT > 0u) {
       workgroupBarrier();
       for (var x = lid; x < n * hd; x += WG) {
-        let j = j0 + x / hd;
-        let d = x % hd;
-        let ko = head_at(b, j, NH + h);
-        k_tile[x] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j, d, hd, 1.0);
-        v_tile[x] = qkv[ko + NH * hd + d];
+        let ko = head_at(b, j0 + x / hd, NH + h) + x % hd;
+        k_tile[x] = qkv[ko];
+        v_tile[x] = qkv[ko + NH * hd];
       }
       workgroupBarrier();
     }
@@ -98,7 +97,7 @@ fn attention_bwd_dq(
       } else {
         let ko = head_at(b, j0 + jj, NH + h);
         for (var d = 0u; d < hd; d++) {
-          kj[d] = rope_at(qkv[ko + d], qkv[ko + rope_partner(d, hd)], j0 + jj, d, hd, 1.0);
+          kj[d] = qkv[ko + d];
           vj[d] = qkv[ko + NH * hd + d];
         }
       }

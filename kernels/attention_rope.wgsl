@@ -1,8 +1,9 @@
 // attention_rope.wgsl: RoPE for the flash attention kernels (attention.wgsl,
 // attention_bwd_dq.wgsl, attention_bwd_dkv.wgsl), which lib/ops/attention.ts compiles with this
 // file prepended: models/layers.py apply_rotary_pos_emb in its rotate-half form, applied to q and
-// k as the kernels load them from the un-rotated qkv (and, transposed, to dq and dk as they store
-// them) instead of in a pass of its own. Value d of a head row pairs with d ± HD/2 (h = HD/2):
+// k as the forward loads them from the un-rotated qkv (it also stores them rotated, once per row,
+// when the backward follows) and, transposed, to dq and dk as the backward stores them, instead of
+// in a pass of its own. Value d of a head row pairs with d ± HD/2 (h = HD/2):
 //   rotated:     y_d = x_d cos_d − x_{d+h} sin_d,  y_{d+h} = x_{d+h} cos_d + x_d sin_d
 //   transposed:  the same with the signs of the sin terms flipped
 // Binding 1: the table [>= T, HD], per position HD/2 cosines then HD/2 sines (any buffer when

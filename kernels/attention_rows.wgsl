@@ -15,8 +15,9 @@
 // HD·QR <= 128 on llvmpipe. On real GPUs the same layout keeps a row's state in registers, and
 // QR = 1 (parallelism over every row) is the fastest there.
 // RoPE (models/layers.py apply_rotary_pos_emb, rotate-half) is applied here, not in a pass of its
-// own: q and k are rotated as they are loaded from the un-rotated qkv, and the backward applies
-// the transposed rotation to dq and dk as it stores them. With ROPE the op lays each head row out
+// own: the forward rotates q and k as it loads them from the un-rotated qkv (and, when the
+// backward will follow, stores each row's rotated q, k and its v once for it), and the backward
+// applies the transposed rotation to dq and dk as it stores them. With ROPE the op lays each head row out
 // as two halves of HD/2 values (each padded to a multiple of 4 when it is not one), so value j
 // pairs with j + HD/2 as vec4 c pairs with vec4 c + HD/8.
 // Bindings: qkv [B, T, 3·NH·HD] as vec4 (binding 0), the RoPE table [>= T, HD] as vec4 (binding

@@ -5,9 +5,9 @@
 //                          dS_ij = P_ij (dP_ij − D_i);  dq_i = scale Σ_j dS_ij k_j; writes delta
 //   attention_rows_bwd_dkv (QR key rows each, after dq): dv_j = Σ_i P_ij dO_i;
 //                          dk_j = scale Σ_i P_ij (dO_i·v_j − D_i) q_i
-// Each dqkv row has one writer, so no atomics. With ROPE, q and k are rotated as they are loaded
-// and dq, dk (gradients of the rotated rows) go back through the transposed rotation as they are
-// stored, so dqkv is the gradient of the un-rotated qkv.
+// Each dqkv row has one writer, so no atomics. With ROPE, qkv holds the rotated q and k (the
+// forward's `rot`) and dq, dk (gradients of the rotated rows) go back through the transposed
+// rotation as they are stored, so dqkv is the gradient of the un-rotated qkv.
 // Bindings (both entries; dkv does not read `out`): qkv [B, T, 3·NH·HD] (binding 0, vec4),
 // RoPE table (binding 1), out [B, T, NH·HD] (vec4), dout [B, T, NH·HD] (vec4), lse [B, NH, T], delta [B, NH, T],
 // dqkv [B, T, 3·NH·HD] (vec4; dq writes the q heads, dkv the k and v heads);
@@ -63,7 +63,7 @@ struct Dq { q: Row, g: Row, dq: Row, L: f32, D: f32 }
 
 fn dq_init(b: u32, h: u32, i: u32) -> Dq {
   var st: Dq;
-  st.q = scaled(rope_row(qkv_row(qkv_at(b, i, h)), i, 1.0), p.scale);
+  st.q = scaled(qkv_row(qkv_at(b, i, h)), p.scale);
   st.g = dout_row(out_at(b, i, h));
   st.D = dot_row(st.g, out_row(out_at(b, i, h)));
   st.L = lse[(b * p.NH + h) * p.T + i];
@@ -111,7 +111,7 @@ fn attention_rows_bwd_dq(
   let k0 = qkv_at(s.b, 0u, p.NH + s.h);
   let v0 = qkv_at(s.b, 0u, 2u * p.NH + s.h);
   for (var j = 0u; j < p.T; j++) {
-    let k = rope_row(qkv_row(k0 + j * stride), j, 1.0);
+    let k = qkv_row(k0 + j * stride);
     let v = qkv_row(v0 + j * stride);
     dq_step(&r0, k, v);
     if (QR > 1u) { dq_step(&r1, k, v); }
@@ -137,7 +137,7 @@ struct Dkv { k: Row, v: Row, dk: Row, dv: Row }
 
 fn dkv_init(b: u32, h: u32, j: u32) -> Dkv {
   var st: Dkv;
-  st.k = scaled(rope_row(qkv_row(qkv_at(b, j, p.NH + h)), j, 1.0), p.scale);
+  st.k = scaled(qkv_row(qkv_at(b, j, p.NH + h)), p.scale);
   st.v = qkv_row(qkv_at(b, j, 2u * p.NH + h));
   return st;
 }
@@ -190,7 +190,7 @@ fn attention_rows_bwd_dkv(
   let g0 = out_at(s.b, 0u, s.h);
   let rows = (s.b * p.NH + s.h) * p.T;
   for (var i = 0u; i < p.T; i++) {
-    let q = rope_row(qkv_row(q0 + i * stride), i, 1.0);
+    let q = qkv_row(q0 + i * stride);
     let g = dout_row(g0 + i * p.NH * (HD / 4u));
     let L = lse[rows + i];
     let D = delta[rows + i];

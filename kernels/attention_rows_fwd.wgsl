@@ -5,12 +5,18 @@
 //   out_i = Σ_j exp(s_ij − m_i) v_j / l_i;  lse_i = m_i + log(l_i)
 // The running max is updated without a branch (every lane rescales every step): the loads, not
 // the arithmetic, bound this kernel on llvmpipe.
-// q_i and k_j are rotated by RoPE as they are loaded (when ROPE).
+// q_i and k_j are rotated by RoPE as they are loaded (when ROPE). With SAVE each query row i
+// also stores its rotated q_i, k_i and v_i into `rot` (the backward's input, so the backward
+// never rotates a loaded row: on llvmpipe every table load in a loop is a per-lane gather).
 // Bindings: qkv [B, T, 3·NH·HD] (binding 0, vec4), RoPE table (binding 1), out [B, T, NH·HD]
-// (vec4), lse [B, NH, T]; params { B, T, NH, HD, scale }. Grid: 1-D over B·NH·ceil(T/QR) invocations, folded into x, y.
+// (vec4), lse [B, NH, T], rot [B, T, 3·NH·HD] (vec4; any other buffer when SAVE is false);
+// params { B, T, NH, HD, scale }. Grid: 1-D over B·NH·ceil(T/QR) invocations, folded into x, y.
+override SAVE: bool = false;
+
 @group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read_write> rot: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> p: Params;
 
 // One query row's state: scaled q, unnormalised output, running max and sum.
 struct Fwd { q: Row, acc: Row, m: f32, l: f32 }
@@ -38,6 +44,19 @@ fn fwd_store(st: Fwd, b: u32, h: u32, i: u32) {
   let inv = 1.0 / st.l;
   for (var c = 0u; c < HD / 4u; c++) { out[o + c] = row_vec(st.acc, c) * inv; }
   lse[(b * p.NH + h) * p.T + i] = st.m + log(st.l);
+  if (SAVE) {
+    // Row i of head h: q at head h, k at NH + h, v at 2·NH + h.
+    let qo = ((b * p.T + i) * 3u * p.NH + h) * (HD / 4u);
+    let ko = qo + p.NH * (HD / 4u);
+    let vo = ko + p.NH * (HD / 4u);
+    let q = rope_row(qkv_row(qo), i, 1.0);
+    let k = rope_row(qkv_row(ko), i, 1.0);
+    for (var c = 0u; c < HD / 4u; c++) {
+      rot[qo + c] = row_vec(q, c);
+      rot[ko + c] = row_vec(k, c);
+      rot[vo + c] = qkv[vo + c];
+    }
+  }
 }
 
 @compute @workgroup_size(WG)

@@ -65,7 +65,7 @@ export interface BlockContext {
 
 /** What the attention sub-layer's backward needs. */
 export interface AttentionSaved {
-  /** qkv_proj's output (the attention kernels apply RoPE as they load it). `[B, T, 3·NH·HD]` */
+  /** qkv_proj's output, q and k rotated by RoPE (by the attention forward). `[B, T, 3·NH·HD]` */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
@@ -137,12 +137,14 @@ function attentionLayerForward(
   const r16 = { round16: c.half };
   const qkv = linearForward(enc, rows(h0, c.D), w.qkv!, undefined, r16)
     .reshape([c.B, c.T, 3 * c.NH * c.HD]);
-  const { out: attn, lse } = attentionForward(enc, qkv, c.NH, c.HD, { rope: c.rope });
+  const a = attentionForward(enc, qkv, c.NH, c.HD, { rope: c.rope, save });
+  if (a.saved !== qkv) qkv.release();
+  const { out: attn, lse } = a;
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
-  if (save) return { h1, saved: { qkv, attn, lse, rstd1 } };
-  for (const t of [qkv, attn, lse, rstd1]) t.release();
+  if (save) return { h1, saved: { qkv: a.saved!, attn, lse, rstd1 } };
+  for (const t of [attn, lse, rstd1]) t.release();
   return { h1 };
 }
 

@@ -2,10 +2,13 @@
  * Non-causal multi-head softmax attention (models/layers.py `Attention`, scale 1/sqrt(HD)) on a
  * packed `qkv [B, T, 3·NH·HD]` laid out `[q heads | k heads | v heads]`, each head HD contiguous
  * values (as `qkv_proj`'s output viewed `[B, T, 3·NH, HD]`), with the rotary position embedding
- * (lib/ops/rope.ts) applied inside the kernels: given RoPE tables, q and k are rotated as they
- * are loaded from the un-rotated qkv, and the backward sends dq and dk back through the
- * transposed rotation as it stores them, so RoPE needs no pass (and no rotated copy) of its own
- * and the backward's dqkv is the gradient of qkv_proj's output. The forward walks the keys once per
+ * (lib/ops/rope.ts) applied inside the kernels: given RoPE tables, the forward rotates q and k as
+ * it loads them from the un-rotated qkv and, when a backward follows, stores each row's rotated
+ * q, k (and its v) once for it (in place of qkv: the same memory); the backward reads those and
+ * sends dq and dk back through the transposed rotation as it stores them. So RoPE needs no pass of
+ * its own and the backward's dqkv is the gradient of qkv_proj's output. (The backward does not
+ * rotate what it loads: on llvmpipe every table load inside the key loop is a per-lane gather,
+ * which made a rotating backward 1.4–1.9× slower at sudoku-cpu's shape.) The forward walks the keys once per
  * query row with an online max/sum and saves only `lse [B, NH, T]`; the backward recomputes the
  * probabilities from it — first dq and `D_i = rowsum(dO·O)` per query row, then dk and dv per key
  * row — so no `[T, T]` matrix and no atomics, whatever T is.
@@ -334,6 +337,12 @@ export interface AttentionOptions {
   variant?: AttentionVariant;
 }
 
+/** Options of {@linkcode attentionForward}. */
+export interface AttentionForwardOptions extends AttentionOptions {
+  /** A backward follows: also return what it takes as its qkv (`saved`). */
+  save?: boolean;
+}
+
 /**
  * Forward: `out = softmax(q' k'ᵀ / sqrt(HD)) v` per (batch row, head), heads concatenated, where
  * q', k' are q, k rotated by RoPE when `opts.rope` is given (q, k otherwise).
@@ -342,15 +351,17 @@ export interface AttentionOptions {
  * @param qkv Packed projections `[B, T, 3·NH·HD]` (qkv_proj's output; not rotated).
  * @param NH Number of heads.
  * @param HD Head dimension (at most {@linkcode ATTENTION_MAX_HD}).
- * @param opts RoPE tables and the kernel variant.
- * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]` (the backward needs both, with the same qkv),
- *   new pooled tensors.
+ * @param opts RoPE tables, the kernel variant, and whether a backward follows.
+ * @returns `out [B, T, NH·HD]` and `lse [B, NH, T]`, new pooled tensors, and with `opts.save`
+ *   `saved`, the qkv the backward takes: with RoPE a new tensor holding the rotated q and k and v
+ *   (qkv itself is then no longer needed), else qkv itself.
  * @throws {RangeError} naming the shapes when qkv does not fit NH and HD or the RoPE tables, or
  *   the variant when it is invalid for the device or HD.
  *
  * @example One attention layer's core, with RoPE
  * ```ts ignore
- * const { out, lse } = attentionForward(enc, qkv, 8, 64, { rope: ropeTables(gpu, T, 64, 1e4) });
+ * const fwd = attentionForward(enc, qkv, 8, 64, { rope, save: true });
+ * qkv.release(); // the backward takes fwd.saved
  * ```
  */
 export function attentionForward(
@@ -358,36 +369,47 @@ export function attentionForward(
   qkv: Tensor,
   NH: number,
   HD: number,
-  opts: AttentionOptions = {},
-): { out: Tensor; lse: Tensor } {
+  opts: AttentionForwardOptions = {},
+): { out: Tensor; lse: Tensor; saved?: Tensor } {
   const { rope } = opts;
   const [B, T] = dims("attentionForward", qkv, NH, HD, rope);
   const variant = opts.variant ?? defaultAttentionVariant(enc.gpu, HD);
   checkVariant(enc.gpu, variant, T, HD);
   const out = Tensor.empty(enc.gpu, [B, T, NH * HD], "f32", "attention.out"); // [B, T, NH*HD]
   const lse = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.lse"); // [B, NH, T]
+  const rotate = opts.save === true && rope !== undefined;
+  // [B, T, 3*NH*HD]: rotated q, k and v
+  const rot = rotate ? Tensor.empty(enc.gpu, qkv.shape, "f32", "attention.qkv.rotated") : undefined;
+  const saved = opts.save ? rot ?? qkv : undefined;
   const l = launch(enc.gpu, variant, B, T, NH, HD, rope !== undefined);
-  // Without RoPE the table binding is never read: qkv stands in for it.
-  const table = rope?.cs ?? qkv;
+  l.constants = { ...l.constants, SAVE: rotate };
+  // Bindings the kernel never reads (no RoPE) or writes (no save) take a tensor already bound.
   if (variant.kind === "flash") {
-    enc.dispatch({ kernel: FWD, bindings: [qkv, table, out, lse], ...l });
-    return { out, lse };
+    const bindings = [qkv, rope?.cs ?? qkv, out, lse, rot ?? out];
+    enc.dispatch({ kernel: FWD, bindings, ...l });
+    return { out, lse, saved };
   }
   const hd = rowsHd(HD, rope !== undefined);
   if (hd === HD) {
-    enc.dispatch({ kernel: ROWS_FWD, bindings: [qkv, table, out, lse], ...l });
-    return { out, lse };
+    enc.dispatch({
+      kernel: ROWS_FWD,
+      bindings: [qkv, rope?.cs ?? qkv, out, lse, rot ?? out],
+      ...l,
+    });
+    return { out, lse, saved };
   }
   const { pad, unpad } = padding(enc, HD, hd, rope !== undefined);
   const outP = Tensor.empty(enc.gpu, [B, T, NH * hd], "f32", "attention.out.padded");
+  const rotP = rot && Tensor.empty(enc.gpu, [B, T, 3 * NH * hd], "f32", "attention.rot.padded");
   const qkvP = pad(qkv);
   enc.dispatch({
     kernel: ROWS_FWD,
-    bindings: [qkvP, rope ? pad(rope.cs) : qkvP, outP, lse],
+    bindings: [qkvP, rope ? pad(rope.cs) : qkvP, outP, lse, rotP ?? outP],
     ...l,
   });
   unpad(outP, out);
-  return { out, lse };
+  if (rot && rotP) unpad(rotP, rot);
+  return { out, lse, saved };
 }
 
 /**
@@ -396,7 +418,7 @@ export function attentionForward(
  *
  * @param enc The encoder to record into.
  * @param dout Gradient of the output `[B, T, NH·HD]`.
- * @param qkv The forward's input (not rotated).
+ * @param qkv The forward's `saved` (with RoPE: q and k rotated).
  * @param out The forward's output.
  * @param lse The forward's `lse [B, NH, T]`.
  * @param NH Number of heads.
@@ -408,7 +430,7 @@ export function attentionForward(
  *
  * @example Back through attention and RoPE
  * ```ts ignore
- * const dqkv = attentionBackward(enc, dout, qkv, out, lse, 8, 64, { rope });
+ * const dqkv = attentionBackward(enc, dout, fwd.saved!, fwd.out, fwd.lse, 8, 64, { rope });
  * ```
  */
 export function attentionBackward(
@@ -436,7 +458,7 @@ export function attentionBackward(
   const delta = Tensor.empty(enc.gpu, [B, NH, T], "f32", "attention.delta"); // [B, NH, T]
   const l = launch(enc.gpu, variant, B, T, NH, HD, rope !== undefined);
   enc.releaseAfterSubmit(delta);
-  const table = rope?.cs ?? qkv;
+  const table = rope?.cs ?? qkv; // never read without RoPE
   if (variant.kind === "flash") {
     enc.dispatch({ kernel: BWD_DQ, bindings: [qkv, table, out, dout, lse, delta, dqkv], ...l });
     enc.dispatch({ kernel: BWD_DKV, bindings: [qkv, table, dout, lse, delta, dqkv], ...l });

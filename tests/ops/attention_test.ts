@@ -92,10 +92,10 @@ async function check(
   // Tables longer than T: only positions 0..T−1 are used.
   const rope = withRope ? ropeTables(gpu, T + 2, HD, 10000) : undefined;
   const enc = new Encoder(gpu);
-  const { out, lse } = attentionForward(enc, tq, NH, HD, { rope, variant: v });
-  const dqkv = attentionBackward(enc, tdo, tq, out, lse, NH, HD, { rope, variant: v });
+  const { out, lse, saved } = attentionForward(enc, tq, NH, HD, { rope, variant: v, save: true });
+  const dqkv = attentionBackward(enc, tdo, saved!, out, lse, NH, HD, { rope, variant: v });
   enc.submit();
-  const [go, gl, gd] = await readTensors(gpu, [out, lse, dqkv]);
+  const [go, gl, gd, gs] = await readTensors(gpu, [out, lse, dqkv, saved!]);
   // The reference rotates q and k first (float64 tables), and sends dq, dk back through the
   // transposed rotation.
   const rt = ropeTablesRef(T, HD, 10000);
@@ -105,6 +105,10 @@ async function check(
   const dref = rope ? ropeRef(drq, B, T, NH, HD, rt.cos, rt.sin, true) : drq;
   const label = `${JSON.stringify(v)} B=${B} T=${T} NH=${NH} HD=${HD} range=${range} ` +
     `rope=${withRope}`;
+  // What the backward read: q and k rotated (a few f32 roundings), v as it was; qkv itself
+  // without RoPE.
+  assertEquals(saved === tq, !rope, `saved is qkv itself without RoPE ${label}`);
+  assertClose(gs, rq, { atol: 1e-6 * range, rtol: 1e-6, label: `saved ${label}` });
   // Scores are f32: an error of a few ulp(max|s|) in s_ij is a relative error of that size in
   // every exp(s_ij − lse_i), on top of ~1e-6 from f32 exp and T-term sums; max|s| is about
   // range²·sqrt(HD). Measured: 5e-7 at range 1, 5e-5 at range 20 (max|s| ~1100).
@@ -117,6 +121,7 @@ async function check(
   const err = maxRelError(gd, dref);
   assertLess(err, 4e-6 + 2 * sUlp, `dqkv ${label}: max rel error ${err}`);
   for (const t of [tq, tdo, out, lse, dqkv]) t.release();
+  if (rope) saved!.release();
   rope?.cs.release();
 }
 
