@@ -3,7 +3,8 @@
  * `sudoku-cpu`) the calls its step records per block call — the forward y = x·Wᵀ (NT) of qkv,
  * o_proj, gate_up and down, and for each call with gradient dx = dy·W (NN) and dW += dyᵀ·x (TN) —
  * each timed through `matmul()` (texture operand copies included) with its GFLOP/s, and the
- * step's matmul time (each shape × its calls per step; the small heads are left out). Time is
+ * step's matmul time (each shape × its calls per step; the small heads are left out), next to
+ * the shape whose rate bench/model.ts takes as the matmul bound, (4096, 256, 1024). Time is
  * wall-clock around a few calls in one submit plus one tiny readback, minus an empty submit +
  * readback, medians over rounds.
  *
@@ -12,8 +13,13 @@
  * in every round (the host is shared and its speed drifts), and the table adds the ratio
  * baseline/ours per shape and for the step's matmul time: before/after in one run.
  *
+ * `--cpu` measures CPU time of the whole process instead (every thread, llvmpipe's workers
+ * included; Linux's /proc/self/task/N/schedstat): on a host shared with other work, wall time
+ * mostly measures the others, CPU time the work done (but not idle cores: a dispatch of one
+ * workgroup costs the same CPU time on one core as spread over two).
+ *
  * Run: `deno run -A bench/matmul_step.ts [--preset sudoku-cpu] [--batch 32] [--rounds 5]
- * [--baseline DIR]`. Writes bench/results/matmul_step.json.
+ * [--baseline DIR] [--cpu]`. Writes bench/results/matmul_step.json.
  *
  * @module
  */
@@ -27,6 +33,7 @@ import { stepBlockCalls } from "./_step.ts";
 import { median } from "./_gpu_common.ts";
 
 const args = parseArgs(Deno.args, {
+  boolean: ["cpu"],
   string: ["preset", "batch", "rounds", "baseline"],
   default: { preset: "sudoku-cpu", rounds: "5" },
 });
@@ -34,6 +41,21 @@ const here = dirname(fromFileUrl(import.meta.url));
 const rounds = Number(args.rounds);
 /** Target time of one measurement: well above the ~11 ms readback, short enough to repeat. */
 const TARGET_MS = 150;
+
+/** CPU ms of every thread of this process so far. */
+function cpuMs(): number {
+  let ns = 0;
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    try {
+      ns += Number(Deno.readTextFileSync(`/proc/self/task/${e.name}/schedstat`).split(" ")[0]);
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return ns / 1e6;
+}
+/** The clock measurements use: wall time, or with `--cpu` the process's CPU time. */
+const clock = args.cpu ? cpuMs : () => performance.now();
 
 type GpuMod = typeof import("../lib/gpu/device.ts");
 type EncMod = typeof import("../lib/gpu/encoder.ts");
@@ -63,9 +85,9 @@ async function loadImpl(name: string, root: string): Promise<Impl> {
   const impl: Impl = { name, gpu, enc, T: tm.Tensor, matmul: mm.matmul, probe, overheadMs: 0 };
   const ts: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
+    const t0 = clock();
     await enc.readTensors(gpu, [probe]);
-    ts.push(performance.now() - t0);
+    ts.push(clock() - t0);
   }
   impl.overheadMs = median(ts);
   return impl;
@@ -138,6 +160,17 @@ for (const l of layers) {
     perStep: counts.grad,
   });
 }
+// The reference shape of bench/model.ts's "× matmul bound" (not part of the step).
+calls.push({
+  label: "bound's reference",
+  M: 4096,
+  N: 1024,
+  K: 256,
+  transA: false,
+  transB: true,
+  beta: 0,
+  perStep: 0,
+});
 
 function operands(impl: Impl, c: Call): Tensor[] {
   const fill = (n: number, seed: number) => {
@@ -161,7 +194,7 @@ function operands(impl: Impl, c: Call): Tensor[] {
 /** ms per call of `per` calls in one submit (overhead subtracted). */
 async function time(impl: Impl, c: Call, ops: Tensor[], per: number): Promise<number> {
   const [a, b, out] = ops;
-  const t0 = performance.now();
+  const t0 = clock();
   const enc = new impl.enc.Encoder(impl.gpu);
   for (let i = 0; i < per; i++) {
     impl.matmul(enc, a, b, { transA: c.transA, transB: c.transB, beta: c.beta, out });
@@ -169,7 +202,7 @@ async function time(impl: Impl, c: Call, ops: Tensor[], per: number): Promise<nu
   enc.copy(impl.T.view(out, 0, [1]), impl.probe);
   enc.submit();
   await impl.enc.readTensors(impl.gpu, [impl.probe]);
-  return Math.max(0.01, performance.now() - t0 - impl.overheadMs) / per;
+  return Math.max(0.01, clock() - t0 - impl.overheadMs) / per;
 }
 
 const loadavg = (() => {
@@ -183,7 +216,9 @@ const info = impls[0].gpu.adapter.info;
 console.log(`adapter: ${info.description || info.vendor} (${impls[0].gpu.backend})`);
 console.log(
   `${args.preset}, B ${B} (rows ${BT}): ${counts.forward} block calls forward, ${counts.grad} ` +
-    `with gradient per step; load average ${loadavg.map((x) => x.toFixed(2)).join(" ")}`,
+    `with gradient per step; ${args.cpu ? "CPU" : "wall"} time; load average ${
+      loadavg.map((x) => x.toFixed(2)).join(" ")
+    }`,
 );
 
 const ms = new Map<string, number[][]>(); // impl -> [call][round]
@@ -219,6 +254,7 @@ const rows = calls.map((c, ci) => {
   return row;
 });
 const layout = (c: Call) => `${c.transA ? "T" : "N"}${c.transB ? "T" : "N"}`;
+if (args.cpu) console.log("(CPU ms over all threads; GFLOP/s per CPU-second)");
 console.log(
   `${"call".padEnd(18)} ${"M".padStart(5)} ${"N".padStart(5)} ${"K".padStart(5)} lay beta ` +
     `per step  ms/call  GFLOP/s${impls.length > 1 ? "  baseline ms  baseline/ours" : ""}`,
@@ -245,13 +281,15 @@ const stepMs = (name: string, r: number) =>
 const range = [...Array(rounds).keys()];
 const stepFlops = calls.reduce((s, c) => s + c.perStep * 2 * c.M * c.N * c.K, 0);
 const oursStep = median(range.map((r) => stepMs("ours", r)));
+const refRate = rows.at(-1)!.gflops as number;
 const summary: Record<string, unknown> = {
   step_matmul_ms: oursStep,
   step_matmul_gflops: stepFlops / oursStep / 1e6,
+  reference_gflops: refRate,
 };
 let line = `step's matmuls: ${oursStep.toFixed(0)} ms (${
   (stepFlops / oursStep / 1e6).toFixed(1)
-} GFLOP/s)`;
+} GFLOP/s, ${(stepFlops / oursStep / 1e6 / refRate).toFixed(2)} of the reference shape's rate)`;
 if (impls.length > 1) {
   const baseStep = median(range.map((r) => stepMs("baseline", r)));
   // Paired per round, so a slow stretch of the host hits both sides alike.
@@ -274,6 +312,7 @@ await atomicWriteText(
       preset: args.preset,
       B,
       rounds,
+      clock: args.cpu ? "cpu" : "wall",
       baseline: args.baseline ?? null,
       ...summary,
       rows,

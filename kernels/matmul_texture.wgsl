@@ -10,10 +10,12 @@
 // (padding there may hold anything: it only feeds outputs that are never stored).
 // Bindings: ta, tb, out (declared by the store part), p (uniform).
 // Each invocation computes one tile of 8×16 outputs as 8 mat4x4 accumulators (row r, columns as
-// vec4s). Tiles are numbered row-major (ceil(N/16) per band of 8 rows) over a flat index, so
-// the 8 consecutive invocations llvmpipe runs as one SIMD batch all have a tile whatever N is (a
-// 2-D grid over (n, m) left most lanes idle when N is narrow). Workgroups of WG invocations,
-// numbered x-fastest over a 2-D dispatch (one dimension holds at most 65535). No shared memory.
+// vec4s). Tiles have a flat index, so the 8 consecutive invocations llvmpipe runs as one SIMD
+// batch all have a tile whatever N is (a 2-D grid over (n, m) left most lanes idle when N is
+// narrow): panel by panel of PANEL tile columns (256 outputs; the last panel may be narrower),
+// row-major within a panel, so consecutive workgroups share a panel's B columns in cache.
+// Workgroups of WG invocations, numbered x-fastest over a 2-D dispatch (one dimension holds at
+// most 65535). No shared memory.
 // The epilogue `storeRow` and the `out` binding come from matmul_store_vec4.wgsl or
 // matmul_store_f32.wgsl (composed in lib/ops/matmul_texture.ts).
 // Overrides: TRANS_A, TRANS_B select the texel layout (the loads change, the maths does not);
@@ -23,6 +25,7 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUM: bool = false;
 override WG: u32 = 64u;
+const PANEL = 16u;
 
 struct Params {
   M: u32, N: u32, KQ: u32, _pad0: u32,
@@ -50,9 +53,16 @@ fn matmul_texture(
 ) {
   let tile = (wid.y * nwg.x + wid.x) * WG + li;
   let tilesN = (p.N + 15u) / 16u;
-  let n0 = (tile % tilesN) * 16u;
-  let m0 = (tile / tilesN) * 8u;
-  if (m0 >= p.M || n0 >= p.N) { return; }
+  let bands = (p.M + 7u) / 8u;
+  if (tile >= tilesN * bands) { return; }
+  let full = tilesN / PANEL;
+  let inFull = full * PANEL * bands;
+  // The tile's panel, its width w and its index r inside the panel (row-major, w per band).
+  let pan = select(full, tile / (PANEL * bands), tile < inFull);
+  let w = select(tilesN - full * PANEL, PANEL, tile < inFull);
+  let r = select(tile - inFull, tile % (PANEL * bands), tile < inFull);
+  let n0 = (pan * PANEL + r % w) * 16u;
+  let m0 = (r / w) * 8u;
   var c0 = mat4x4<f32>(); var c1 = mat4x4<f32>(); var c2 = mat4x4<f32>(); var c3 = mat4x4<f32>();
   var c4 = mat4x4<f32>(); var c5 = mat4x4<f32>(); var c6 = mat4x4<f32>(); var c7 = mat4x4<f32>();
   for (var q = 0u; q < p.KQ; q++) {

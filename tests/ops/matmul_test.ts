@@ -74,7 +74,12 @@ const LAYOUTS = [
 
 function cases(): Case[] {
   const out: Case[] = [];
-  const shapes = [[1, 1, 1], [7, 13, 5], [67, 130, 33], [129, 3, 257], [70, 128, 64]];
+  // [37, 300, 20]: the texture kernel's tiles span two panels of 256 columns, the last ragged.
+  const shapes = [[1, 1, 1], [7, 13, 5], [67, 130, 33], [129, 3, 257], [70, 128, 64], [
+    37,
+    300,
+    20,
+  ]];
   for (const { transA, transB, tag } of LAYOUTS) {
     for (const [M, N, K] of shapes) {
       out.push({ Bt: 1, M, N, K, transA, transB, label: `${tag} M=${M} N=${N} K=${K}` });
