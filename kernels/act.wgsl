@@ -2,9 +2,9 @@
 // (models/hrm/hrm_act_v1.py HierarchicalReasoningModel_ACTV1.forward, models/losses.py ACTLossHead),
 // kept on the GPU so a training step needs no readback. Flags are u32 0/1.
 //
-// act_reset:   z[b, :] = halted[b] ? init[:] : z[b, :]          halted [B], init [D], z [B, T*D]
-// act_refill:  cur[b, :] = halted[b] ? next[b, :] : cur[b, :]   32-bit words, rows of `row` words;
-//              with ZERO_FILL next is ignored and 0 is written (resets `steps`).
+// act_reset:   z_H[b, :], z_L[b, :] = H_init, L_init where halted[b]   (init [D] or [T*D], repeated)
+// act_refill:  where halted[b], the row's inputs, labels and puzzle id from the incoming batch
+//              and steps[b] = 0.
 // act_halt:    steps += 1; is_last = steps >= halt_max_steps; halted = is_last, and in training
 //              (halt_max_steps > 1) halted = (is_last | q_halt > q_continue) & steps >= min_steps
 //              (with no_act_continue, TRM's rule: q_halt > 0 instead of q_halt > q_continue).
@@ -13,39 +13,52 @@
 //              count, accuracy, exact_accuracy, q_halt_accuracy, steps, lm_loss, q_halt_loss,
 //              q_continue_loss — counted over rows that halted now and have a valid label.
 override WG: u32 = 256;
-override ZERO_FILL: bool = false;
 
 struct RowParams { rows: u32, row: u32 }
 struct HaltParams { rows: u32, halt_max_steps: u32, training: u32, no_act_continue: u32 }
 
 // ---- act_reset ----
 @group(0) @binding(0) var<storage, read> r_halted: array<u32>;
-@group(0) @binding(1) var<storage, read> r_init: array<f32>;
-@group(0) @binding(2) var<storage, read_write> r_z: array<f32>;
-@group(0) @binding(3) var<uniform> r_p: RowParams; // rows = B, row = T*D (init has D = row/T... D passed via init length)
+@group(0) @binding(1) var<storage, read> r_h_init: array<f32>;
+@group(0) @binding(2) var<storage, read> r_l_init: array<f32>;
+@group(0) @binding(3) var<storage, read_write> r_z_h: array<f32>;
+@group(0) @binding(4) var<storage, read_write> r_z_l: array<f32>;
+@group(0) @binding(5) var<uniform> r_p: RowParams; // rows = B, row = T*D; the inits repeat
 
 @compute @workgroup_size(WG)
 fn act_reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * nwg.x * WG;
   if (k >= r_p.rows * r_p.row) { return; }
-  let b = k / r_p.row;
-  if (r_halted[b] != 0u) {
-    r_z[k] = r_init[(k % r_p.row) % arrayLength(&r_init)];
+  if (r_halted[k / r_p.row] != 0u) {
+    let j = k % r_p.row;
+    r_z_h[k] = r_h_init[j % arrayLength(&r_h_init)];
+    r_z_l[k] = r_l_init[j % arrayLength(&r_l_init)];
   }
 }
 
 // ---- act_refill ----
+// 32-bit words: inputs and labels [B, row], puzzle ids [B]; steps [B] restarts at 0.
 @group(0) @binding(0) var<storage, read> f_halted: array<u32>;
-@group(0) @binding(1) var<storage, read> f_next: array<u32>;
-@group(0) @binding(2) var<storage, read_write> f_cur: array<u32>;
-@group(0) @binding(3) var<uniform> f_p: RowParams;
+@group(0) @binding(1) var<storage, read> f_next_inputs: array<u32>;
+@group(0) @binding(2) var<storage, read_write> f_inputs: array<u32>;
+@group(0) @binding(3) var<storage, read> f_next_labels: array<u32>;
+@group(0) @binding(4) var<storage, read_write> f_labels: array<u32>;
+@group(0) @binding(5) var<storage, read> f_next_ids: array<u32>;
+@group(0) @binding(6) var<storage, read_write> f_ids: array<u32>;
+@group(0) @binding(7) var<storage, read_write> f_steps: array<u32>;
+@group(0) @binding(8) var<uniform> f_p: RowParams; // rows = B, row = S
 
 @compute @workgroup_size(WG)
 fn act_refill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * nwg.x * WG;
   if (k >= f_p.rows * f_p.row) { return; }
-  if (f_halted[k / f_p.row] != 0u) {
-    if (ZERO_FILL) { f_cur[k] = 0u; } else { f_cur[k] = f_next[k]; }
+  let b = k / f_p.row;
+  if (f_halted[b] == 0u) { return; }
+  f_inputs[k] = f_next_inputs[k];
+  f_labels[k] = f_next_labels[k];
+  if (k % f_p.row == 0u) {
+    f_ids[b] = f_next_ids[b];
+    f_steps[b] = 0u;
   }
 }
 

@@ -85,26 +85,28 @@ export function actBegin(
 ): void {
   const B = c.halted.size;
   const { T, D, S } = model.dims;
-  for (const [z, init] of [[c.inner.z_H, model.H_init], [c.inner.z_L, model.L_init]] as const) {
-    enc.dispatch({
-      kernel: kernel("act_reset"),
-      bindings: [c.halted, init, z],
-      params: [B, T * D],
-      workgroups: grid1d(enc.gpu, B * T * D, WG),
-    });
-  }
-  const refill = (next: Tensor, cur: Tensor, row: number, zero = false) =>
-    enc.dispatch({
-      kernel: kernel("act_refill"),
-      constants: { ZERO_FILL: zero },
-      bindings: [c.halted, next, cur],
-      params: [B, row],
-      workgroups: grid1d(enc.gpu, B * row, WG),
-    });
-  refill(incoming.inputs, c.data.inputs, S);
-  refill(incoming.labels, c.data.labels, S);
-  refill(incoming.puzzle_identifiers, c.data.puzzle_identifiers, 1);
-  refill(c.halted, c.steps, 1, true); // `next` is unused when zero-filling
+  enc.dispatch({
+    kernel: kernel("act_reset"),
+    bindings: [c.halted, model.H_init, model.L_init, c.inner.z_H, c.inner.z_L],
+    params: [B, T * D],
+    workgroups: grid1d(enc.gpu, B * T * D, WG),
+  });
+  const { inputs, labels, puzzle_identifiers } = c.data;
+  enc.dispatch({
+    kernel: kernel("act_refill"),
+    bindings: [
+      c.halted,
+      incoming.inputs,
+      inputs,
+      incoming.labels,
+      labels,
+      incoming.puzzle_identifiers,
+      puzzle_identifiers,
+      c.steps,
+    ],
+    params: [B, S],
+    workgroups: grid1d(enc.gpu, B * S, WG),
+  });
 }
 
 /**

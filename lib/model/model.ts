@@ -24,6 +24,7 @@ import { embeddingBackward, embeddingForward } from "../ops/embedding.ts";
 import { linearBackward, linearForward, matmul } from "../ops/matmul.ts";
 import { type RopeTables, ropeTables } from "../ops/rope.ts";
 import { copyRows } from "../ops/slice.ts";
+import { qHeadBackward, qHeadForward } from "../ops/q_head.ts";
 import { cast } from "../ops/cast.ts";
 import { type ComputeDtype, computeDtype } from "../gpu/variants.ts";
 import type { BlockContext, BlockWeights } from "../nn/block.ts";
@@ -67,10 +68,10 @@ export interface InnerSaved {
   L: LevelSaved[];
   /** The last H update. */
   H: LevelSaved;
-  /** LM head input. `[B·S, D]` */
-  zs: Tensor;
-  /** Q head input. `[B, D]` */
-  z0: Tensor;
+  /** The segment's final z_H, the heads' input: the carry's tensor, not owned. `[B, T, D]` */
+  zH: Tensor;
+  /** With puzzle slots (P > 0), the LM head's input z_H[:, P:], a copy. `[B·S, D]` */
+  zs: Tensor | undefined;
   /** For the embedding gradients. */
   batch: BatchTensors;
 }
@@ -281,36 +282,40 @@ export abstract class ReasoningModel {
     });
     carry.z_H = z_H;
     carry.z_L = z_L;
-    const { out, zs, z0 } = this.#heads(enc, z_H);
+    const { out, zs } = this.#heads(enc, z_H);
     if (!grad) {
-      zs.release();
-      z0.release();
+      zs?.release();
       return { out };
     }
-    return { out, saved: { ctx: c, L: Ls, H: Hs!, zs, z0, batch } };
+    return { out, saved: { ctx: c, L: Ls, H: Hs!, zH: z_H, zs, batch } };
   }
 
-  #heads(enc: Encoder, z_H: Tensor): { out: SegmentOutputs; zs: Tensor; z0: Tensor } {
+  /** The LM head on z_H[:, P:] (copied out when P > 0) and the Q head on z_H[:, 0]. */
+  #heads(enc: Encoder, z_H: Tensor): { out: SegmentOutputs; zs: Tensor | undefined } {
     const { S, P, T, D, V } = this.dims;
     const B = z_H.shape[0];
-    const zs = Tensor.empty(this.gpu, [B * S, D], "f32", "lm_head_in");
-    copyRows(enc, z_H, { stride: T * D, start: P * D }, zs, { stride: S * D, start: 0 }, B, S * D);
-    const logits = linearForward(enc, zs, this.params.get("inner.lm_head.weight"));
-    const z0 = Tensor.empty(this.gpu, [B, D], "f32", "q_head_in");
-    copyRows(enc, z_H, { stride: T * D, start: 0 }, z0, { stride: D, start: 0 }, B, D);
-    const q = linearForward(enc, z0, this.params.get("inner.q_head.weight"));
-    const qb = addRows(enc, q, this.params.get("inner.q_head.bias"));
-    q.release();
-    const q_halt_logits = Tensor.empty(this.gpu, [B], "f32", "q_halt_logits");
-    const q_continue_logits = Tensor.empty(this.gpu, [B], "f32", "q_continue_logits");
-    copyRows(enc, qb, { stride: 2, start: 0 }, q_halt_logits, { stride: 1, start: 0 }, B, 1);
-    copyRows(enc, qb, { stride: 2, start: 1 }, q_continue_logits, { stride: 1, start: 0 }, B, 1);
-    qb.release();
-    return {
-      out: { logits: logits.reshape([B, S, V]), q_halt_logits, q_continue_logits },
-      zs,
-      z0,
-    };
+    let zs: Tensor | undefined;
+    if (P > 0) {
+      zs = Tensor.empty(this.gpu, [B * S, D], "f32", "lm_head_in");
+      copyRows(
+        enc,
+        z_H,
+        { stride: T * D, start: P * D },
+        zs,
+        { stride: S * D, start: 0 },
+        B,
+        S * D,
+      );
+    }
+    const lmIn = zs ?? z_H.reshape([B * S, D]);
+    const logits = linearForward(enc, lmIn, this.params.get("inner.lm_head.weight"));
+    const q = qHeadForward(
+      enc,
+      z_H,
+      this.params.get("inner.q_head.weight"),
+      this.params.get("inner.q_head.bias"),
+    );
+    return { out: { logits: logits.reshape([B, S, V]), ...q }, zs };
   }
 
   /**
@@ -328,41 +333,40 @@ export abstract class ReasoningModel {
   ): Tensor | undefined {
     const { S, P, T, D } = this.dims;
     const B = s.ctx.B;
-    // Heads.
+    // Heads: without puzzle slots the LM head's input gradient is all of dz_H.
     const dzs = linearBackward(
       enc,
       dlogits.reshape([B * S, this.dims.V]),
-      s.zs,
+      s.zs ?? s.zH.reshape([B * S, D]),
       this.params.get("inner.lm_head.weight"),
       grads.get("inner.lm_head.weight"),
     )!;
-    matmul(enc, this.#onesRow(B), dq, {
-      out: grads.get("inner.q_head.bias").reshape([1, 2]),
-      beta: 1,
-    });
-    const dz0 = linearBackward(
+    let dz_H: Tensor;
+    if (P === 0) dz_H = dzs.reshape([B, T, D]);
+    else {
+      dz_H = Tensor.empty(this.gpu, [B, T, D], "f32", "dz_H");
+      fill(enc, dz_H, 0);
+      copyRows(
+        enc,
+        dzs,
+        { stride: S * D, start: 0 },
+        dz_H,
+        { stride: T * D, start: P * D },
+        B,
+        S * D,
+      );
+      dzs.release();
+      s.zs!.release();
+    }
+    qHeadBackward(
       enc,
-      dq,
-      s.z0,
+      s.zH,
       this.params.get("inner.q_head.weight"),
-      grads.get("inner.q_head.weight"),
-    )!;
-    const dz_H = Tensor.empty(this.gpu, [B, T, D], "f32", "dz_H");
-    if (P > 0) fill(enc, dz_H, 0);
-    copyRows(
-      enc,
-      dzs,
-      { stride: S * D, start: 0 },
+      dq,
       dz_H,
-      { stride: T * D, start: P * D },
-      B,
-      S * D,
+      grads.get("inner.q_head.weight"),
+      grads.get("inner.q_head.bias"),
     );
-    copyRows(enc, dz0, { stride: D, start: 0 }, dz_H, { stride: T * D, start: 0 }, B, D, true);
-    dzs.release();
-    dz0.release();
-    s.zs.release();
-    s.z0.release();
     const dx = this.#recurrenceBackward(enc, s, grads, dz_H);
     dz_H.release();
     return this.#embeddingBackward(enc, s.batch, grads, dx);
