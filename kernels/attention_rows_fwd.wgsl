@@ -44,18 +44,20 @@ fn fwd_store(st: Fwd, b: u32, h: u32, i: u32) {
   let inv = 1.0 / st.l;
   for (var c = 0u; c < HD / 4u; c++) { out[o + c] = row_vec(st.acc, c) * inv; }
   lse[(b * p.NH + h) * p.T + i] = st.m + log(st.l);
-  if (SAVE) {
-    // Row i of head h: q at head h, k at NH + h, v at 2·NH + h.
-    let qo = ((b * p.T + i) * 3u * p.NH + h) * (HD / 4u);
-    let ko = qo + p.NH * (HD / 4u);
-    let vo = ko + p.NH * (HD / 4u);
-    let q = rope_row(qkv_row(qo), i, 1.0);
-    let k = rope_row(qkv_row(ko), i, 1.0);
-    for (var c = 0u; c < HD / 4u; c++) {
-      rot[qo + c] = row_vec(q, c);
-      rot[ko + c] = row_vec(k, c);
-      rot[vo + c] = qkv[vo + c];
-    }
+}
+
+// Row i of head h rotated for the backward: q at head h, k at NH + h, v at 2·NH + h.
+fn fwd_save(b: u32, h: u32, i: u32) {
+  if (i >= p.T) { return; }
+  let qo = ((b * p.T + i) * 3u * p.NH + h) * (HD / 4u);
+  let ko = qo + p.NH * (HD / 4u);
+  let vo = ko + p.NH * (HD / 4u);
+  let q = rope_row(qkv_row(qo), i, 1.0);
+  let k = rope_row(qkv_row(ko), i, 1.0);
+  for (var c = 0u; c < HD / 4u; c++) {
+    rot[qo + c] = row_vec(q, c);
+    rot[ko + c] = row_vec(k, c);
+    rot[vo + c] = qkv[vo + c];
   }
 }
 
@@ -67,6 +69,10 @@ fn attention_rows_fwd(
 ) {
   let s = slot_of(wid, nwg, lid, p);
   if (!s.ok) { return; }
+  if (SAVE) {
+    // Before the key loop, while little state is live.
+    for (var r = 0u; r < QR; r++) { fwd_save(s.b, s.h, s.i0 + r); }
+  }
   let last = p.T - 1u;
   var r0 = fwd_init(s.b, s.h, min(s.i0, last));
   var r1: Fwd;
