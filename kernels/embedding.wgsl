@@ -9,6 +9,9 @@
 //                        ids [N], dy [N, D], part [C, V, D] | dW [V, D]
 // embedding_bwd_reduce:  dW[v, d] += scale * Σ_c part[c, v, d], c ascending
 //                        part [C, V, D], dW [V, D]  (ids bound but unused)
+// Rows of y (forward) and dy (backward) may be placed inside a larger tensor: row n sits at
+// element (n / g) * gs + g0 + (n % g) * D (g rows per block, blocks gs apart, starting at g0), as
+// the token rows of x = [puzzle slots | tokens] are; g = N, gs = 0, g0 = 0 is the plain layout.
 // No float atomics in WGSL, so every output element has exactly one writer and sums run in a
 // fixed order (n ascending within a chunk, chunks ascending): the result is bit-reproducible.
 // The partial pass scans each chunk once per (v, d); V is small in HRM (6..12), and the chunk
@@ -28,6 +31,9 @@ struct Params {
   chunks: u32,  // C
   direct: u32,  // 1: accumulate straight into dW (C == 1)
   scale: f32,
+  g: u32,       // placement of y / dy rows (see above)
+  gs: u32,
+  g0: u32,
 }
 
 @group(0) @binding(0) var<storage, read> ids: array<i32>;
@@ -48,7 +54,7 @@ fn embedding_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let id = ids[n];
   var y = 0.0;
   if (id >= 0 && u32(id) < p.v) { y = p.scale * src[u32(id) * p.d + col]; }
-  dst[i] = y;
+  dst[(n / p.g) * p.gs + p.g0 + (n % p.g) * p.d + col] = y;
 }
 
 @compute @workgroup_size(WG)
@@ -63,8 +69,17 @@ fn embedding_bwd_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
   let start = c * p.chunk;
   let end = min(p.n, start + p.chunk);
   var acc = 0.0;
+  // The placed row of n = start, then stepped without a division per id.
+  var t = start % p.g;
+  var at = (start / p.g) * p.gs + p.g0 + t * p.d + col;
   for (var n = start; n < end; n++) {
-    if (ids[n] == row) { acc += src[n * p.d + col]; }
+    if (ids[n] == row) { acc += src[at]; }
+    t++;
+    at += p.d;
+    if (t == p.g) {
+      t = 0u;
+      at += p.gs - p.g * p.d;
+    }
   }
   if (p.direct == 1u) {
     dst[r] = dst[r] + p.scale * acc;

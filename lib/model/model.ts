@@ -220,14 +220,20 @@ export abstract class ReasoningModel {
       x = embeddingForward(enc, batch.inputs.reshape([B * S]), Wtok, s).reshape([B, T, D]);
     } else {
       x = Tensor.empty(this.gpu, [B, T, D], "f32", "input_embeddings");
-      fill(enc, x, 0);
-      const tok = embeddingForward(enc, batch.inputs.reshape([B * S]), Wtok, s);
-      copyRows(enc, tok, { stride: S * D, start: 0 }, x, { stride: T * D, start: P * D }, B, S * D);
-      tok.release();
       const nd = this.arch.puzzle_emb_ndim;
-      const puz = embeddingForward(enc, batch.puzzle_identifiers, this.puzzle_emb!, s);
-      copyRows(enc, puz, { stride: nd, start: 0 }, x, { stride: T * D, start: 0 }, B, nd);
-      puz.release();
+      // Both embeddings write their rows straight into x; only a zero-padded puzzle vector
+      // leaves anything to clear.
+      if (nd < P * D) fill(enc, x, 0);
+      embeddingForward(enc, batch.inputs.reshape([B * S]), Wtok, s, x, {
+        rows: S,
+        stride: T * D,
+        start: P * D,
+      });
+      embeddingForward(enc, batch.puzzle_identifiers, this.puzzle_emb!, s, x, {
+        rows: 1,
+        stride: T * D,
+        start: 0,
+      });
     }
     if (learned) {
       const pos = this.params.get("inner.embed_pos.embedding_weight");
@@ -416,35 +422,22 @@ export abstract class ReasoningModel {
         beta: 1,
       });
     }
-    let dtok = dx;
-    if (P > 0) {
-      dtok = Tensor.empty(this.gpu, [B * S, D], "f32", "d_tokens");
-      copyRows(
-        enc,
-        dx,
-        { stride: T * D, start: P * D },
-        dtok,
-        { stride: S * D, start: 0 },
-        B,
-        S * D,
-      );
-    }
+    // The token rows are read from dx where they sit (after the P puzzle slots).
     embeddingBackward(
       enc,
-      dtok.reshape([B * S, D]),
+      dx,
       batch.inputs.reshape([B * S]),
       grads.get("inner.embed_tokens.embedding_weight"),
       sEmb,
+      { rows: S, stride: T * D, start: P * D },
     );
     let dpuz: Tensor | undefined;
     if (P > 0) {
-      dtok.release();
       const nd = this.arch.puzzle_emb_ndim;
       dpuz = Tensor.empty(this.gpu, [B, nd], "f32", "d_puzzle_emb");
-      copyRows(enc, dx, { stride: T * D, start: 0 }, dpuz, { stride: nd, start: 0 }, B, nd);
-      const raw = dpuz;
-      dpuz = scale(enc, raw, sEmb);
-      raw.release();
+      copyRows(enc, dx, { stride: T * D, start: 0 }, dpuz, { stride: nd, start: 0 }, B, nd, {
+        scale: sEmb,
+      });
     }
     dx.release();
     return dpuz;

@@ -28,6 +28,31 @@ function checkIds(op: string, ids: Tensor): void {
   }
 }
 
+/**
+ * Where the N rows of an embedding's output (or of its gradient) sit in a larger tensor: in blocks
+ * of `rows` consecutive rows, block k starting at element `k·stride + start` (x's token rows are
+ * S per batch row, T·D apart, after the P puzzle slots).
+ */
+export interface RowPlacement {
+  /** Rows per block. */
+  rows: number;
+  /** Elements between consecutive blocks. */
+  stride: number;
+  /** Element of the first block's first row. */
+  start: number;
+}
+
+/** Params of the placement (plain rows: one block of all N). */
+function placement(N: number, D: number, at: RowPlacement | undefined): number[] {
+  return at ? [at.rows, at.stride, at.start] : [Math.max(N, 1), N * D, 0];
+}
+
+/** The size a tensor needs to hold N rows of D at `at`. */
+function placedSize(N: number, D: number, at: RowPlacement): number {
+  const blocks = Math.ceil(N / at.rows);
+  return N === 0 ? 0 : (blocks - 1) * at.stride + at.start + (N - (blocks - 1) * at.rows) * D;
+}
+
 function checkTable(op: string, W: Tensor): [number, number] {
   if (W.shape.length !== 2) {
     throw new RangeError(`${op}: table ${W.label} [${W.shape}] must be [V, D]`);
@@ -45,10 +70,12 @@ function checkTable(op: string, W: Tensor): [number, number] {
  * @param ids Token ids, i32, any shape with N elements.
  * @param W The table // [V, D]
  * @param scale Multiplier (HRM: sqrt(hidden_size)).
- * @param out Optional output with N·D elements; allocated from the pool when omitted.
- * @returns `y` // [...ids.shape, D]
+ * @param out Optional output with N·D elements (or, with `at`, the tensor the rows are placed
+ * in); allocated from the pool when omitted.
+ * @param at Where the rows go in `out` (default: row n at n·D).
+ * @returns `y` // [...ids.shape, D], or `out` as given
  * @throws {RangeError} naming the op and shapes when ids are not i32, W is not 2-D, or `out`
- * has the wrong size.
+ * has the wrong size (or `at` without `out`, or placed rows past its end).
  *
  * @example Gather two rows
  * ```ts ignore
@@ -61,20 +88,23 @@ export function embeddingForward(
   W: Tensor,
   scale: number,
   out?: Tensor,
+  at?: RowPlacement,
 ): Tensor {
   checkIds("embeddingForward", ids);
   const [V, D] = checkTable("embeddingForward", W);
   const N = ids.size;
+  if (at && !out) throw new RangeError("embeddingForward: a placement needs an out tensor");
   const y = out ?? Tensor.empty(enc.gpu, [...ids.shape, D], "f32", "embedding");
-  if (y.size !== N * D) {
+  if (at ? placedSize(N, D, at) > y.size : y.size !== N * D) {
     throw new RangeError(
-      `embeddingForward: out ${y.label} [${y.shape}] does not hold ids [${ids.shape}] × D=${D}`,
+      `embeddingForward: out ${y.label} [${y.shape}] does not hold ids [${ids.shape}] × D=${D}` +
+        (at ? ` placed at ${JSON.stringify(at)}` : ""),
     );
   }
   enc.dispatch({
     kernel: FWD,
     bindings: [ids, W, y],
-    params: [N, D, V, 0, 0, 0, f32(scale)],
+    params: [N, D, V, 0, 0, 0, f32(scale), ...placement(N, D, at)],
     workgroups: grid1d(enc.gpu, N * D, WG),
   });
   return y;
@@ -88,10 +118,11 @@ export function embeddingForward(
  * invocation, so repeated runs give identical bits.
  *
  * @param enc The encoder to record into.
- * @param dy Output gradient with N·D elements // [N, D]
+ * @param dy Output gradient with N·D elements // [N, D] (or holding them at `at`)
  * @param ids Token ids, i32 // [N]
  * @param dW Table gradient, accumulated in place // [V, D]
  * @param scale The forward's multiplier.
+ * @param at Where the rows of the gradient sit in `dy` (default: row n at n·D).
  * @throws {RangeError} naming the op and shapes on a dtype or size mismatch.
  *
  * @example Accumulate into a zeroed gradient
@@ -106,11 +137,12 @@ export function embeddingBackward(
   ids: Tensor,
   dW: Tensor,
   scale: number,
+  at?: RowPlacement,
 ): void {
   checkIds("embeddingBackward", ids);
   const [V, D] = checkTable("embeddingBackward", dW);
   const N = ids.size;
-  if (dy.size !== N * D) {
+  if (at ? placedSize(N, D, at) > dy.size : dy.size !== N * D) {
     throw new RangeError(
       `embeddingBackward: dy ${dy.label} [${dy.shape}] does not match ids [${ids.shape}] × ` +
         `D=${D} of dW [${dW.shape}]`,
@@ -124,7 +156,7 @@ export function embeddingBackward(
     enc.dispatch({
       kernel: BWD_PARTIAL,
       bindings: [ids, dy, dW],
-      params: [N, D, V, chunk, 1, 1, f32(scale)],
+      params: [N, D, V, chunk, 1, 1, f32(scale), ...placement(N, D, at)],
       workgroups: grid1d(enc.gpu, V * D, WG),
     });
     return;
@@ -133,13 +165,13 @@ export function embeddingBackward(
   enc.dispatch({
     kernel: BWD_PARTIAL,
     bindings: [ids, dy, part],
-    params: [N, D, V, chunk, chunks, 0, f32(scale)],
+    params: [N, D, V, chunk, chunks, 0, f32(scale), ...placement(N, D, at)],
     workgroups: grid1d(enc.gpu, chunks * V * D, WG),
   });
   enc.dispatch({
     kernel: BWD_REDUCE,
     bindings: [ids, part, dW],
-    params: [N, D, V, chunk, chunks, 0, f32(scale)],
+    params: [N, D, V, chunk, chunks, 0, f32(scale), ...placement(N, D, undefined)],
     workgroups: grid1d(enc.gpu, V * D, WG),
   });
   enc.releaseAfterSubmit(part);

@@ -7,7 +7,7 @@
  * @module
  */
 import src from "../../kernels/slice.wgsl" with { type: "text" };
-import type { Encoder } from "../gpu/encoder.ts";
+import { type Encoder, f32 } from "../gpu/encoder.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
 
@@ -22,10 +22,19 @@ export interface Block {
   start: number;
 }
 
+/** Options of {@linkcode copyRows}. */
+export interface CopyRowsOptions {
+  /** Add into `dst` instead of overwriting (for gradients). @default false */
+  accumulate?: boolean;
+  /** Multiplies what is copied (e.g. an embedding's scale in its gradient). @default 1 */
+  scale?: number;
+}
+
 /**
- * `dst[b*dst.stride + dst.start + i] (+)= src[b*src.stride + src.start + i]` for b < nb, i < len.
+ * `dst[b*dst.stride + dst.start + i] (+)= scale · src[b*src.stride + src.start + i]` for b < nb,
+ * i < len.
  *
- * @param accumulate Add into `dst` instead of overwriting (for gradients).
+ * @param opts `accumulate` adds into `dst` instead of overwriting; `scale` multiplies the copy.
  * @throws {RangeError} when a block runs past either tensor.
  */
 export function copyRows(
@@ -36,7 +45,7 @@ export function copyRows(
   dstBlock: Block,
   nb: number,
   len: number,
-  accumulate = false,
+  opts: CopyRowsOptions = {},
 ): void {
   const lastSrc = (nb - 1) * srcBlock.stride + srcBlock.start + len;
   const lastDst = (nb - 1) * dstBlock.stride + dstBlock.start + len;
@@ -47,9 +56,17 @@ export function copyRows(
   }
   enc.dispatch({
     kernel: KERNEL,
-    constants: { ACCUMULATE: accumulate },
+    constants: { ACCUMULATE: opts.accumulate ?? false },
     bindings: [src, dst],
-    params: [nb, len, srcBlock.stride, srcBlock.start, dstBlock.stride, dstBlock.start],
+    params: [
+      nb,
+      len,
+      srcBlock.stride,
+      srcBlock.start,
+      dstBlock.stride,
+      dstBlock.start,
+      f32(opts.scale ?? 1),
+    ],
     workgroups: grid1d(enc.gpu, nb * len, WG),
   });
 }
@@ -85,6 +102,6 @@ export function sliceSeqBackward(enc: Encoder, dy: Tensor, dx: Tensor, start: nu
     { stride: T * D, start: start * D },
     B,
     len * D,
-    true,
+    { accumulate: true },
   );
 }

@@ -87,6 +87,41 @@ gpuTest("embedding: forward into a given out, B×S ids keep their shape", async 
   for (const t of [tIds, tW, out, y2]) t.release();
 });
 
+// x = [puzzle slots | tokens]: the token rows S per batch row, after P slots of D, T·D apart; the
+// backward reads them from the same places (both chunked and single-chunk paths).
+gpuTest("embedding: rows placed in a larger tensor, forward and backward", async (gpu) => {
+  const base = gpu.pool.stats().inUseBuffers;
+  for (const [B, S, P, V, D] of [[2, 3, 1, 11, 4], [5, 81, 2, 11, 8], [3, 1, 0, 6, 5]]) {
+    const T = P + S, N = B * S, label = `B=${B} S=${S} P=${P} D=${D}`;
+    const at = { rows: S, stride: T * D, start: P * D };
+    const ids = makeIds(N + D, N, V), W = randomArray(6, V * D);
+    const x0 = randomArray(7, B * T * D), dx = randomArray(8, B * T * D);
+    const tIds = upload(gpu, ids, [N], "i32", "ids"), tW = upload(gpu, W, [V, D]);
+    const tx = upload(gpu, x0, [B, T, D]), tdx = upload(gpu, dx, [B, T, D]);
+    const tdW = upload(gpu, new Float32Array(V * D), [V, D]);
+    const enc = new Encoder(gpu);
+    embeddingForward(enc, tIds, tW, 2, tx, at);
+    embeddingBackward(enc, tdx, tIds, tdW, 2, at);
+    enc.submit();
+    const [gx, gdW] = await readTensors(gpu, [tx, tdW]);
+    const rows = embeddingRef(ids, W, V, D, 2), want = Float64Array.from(x0);
+    const dy = new Float64Array(N * D);
+    for (let n = 0; n < N; n++) {
+      const o = Math.floor(n / S) * T * D + P * D + (n % S) * D;
+      for (let d = 0; d < D; d++) {
+        want[o + d] = rows[n * D + d];
+        dy[n * D + d] = dx[o + d];
+      }
+    }
+    // The slots around the rows are untouched.
+    assertClose(gx, want, { atol: 0, rtol: 2e-7, label: `${label} placed rows` });
+    const err = maxRelError(gdW, embeddingBackwardRef(dy, ids, V, D, 2));
+    assert(err < 2e-6, `${label}: dW from placed rows, max rel error ${err}`);
+    for (const t of [tIds, tW, tx, tdx, tdW]) t.release();
+  }
+  assertEquals(gpu.pool.stats().inUseBuffers, base);
+});
+
 gpuTest("embedding: errors name the op and shapes", (gpu) => {
   const f = Tensor.empty(gpu, [4], "f32", "ids_f");
   const ids = Tensor.empty(gpu, [4], "i32", "ids");
