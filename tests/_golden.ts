@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { main } from "../cli.ts";
 import type { Gpu } from "../lib/gpu/device.ts";
+import type { StepHyper } from "../lib/train/step.ts";
 import { readSafetensors, type StTensor, toFloat32 } from "../lib/io/safetensors.ts";
 import { createModel } from "../lib/model/create.ts";
 import { archFromConfig, type HrmArch } from "../lib/model/dims.ts";
@@ -167,4 +168,29 @@ export function f16StepStats(
     }
   }
   return { grads, flips, total, flipGrad };
+}
+
+/**
+ * True when the adapter runs float16 (shader-f16); otherwise prints why `what` is skipped and
+ * returns false.
+ */
+export function hasF16(gpu: Gpu, what: string): boolean {
+  if (gpu.features.has("shader-f16")) return true;
+  console.warn(`${what} skipped: the adapter has no shader-f16`);
+  return false;
+}
+
+/** A golden fixture's optimizer settings (its config.json keys) at learning rate `lr`. */
+export function fixtureHyper(
+  config: Omit<StepHyper, "lr">,
+  lr: number,
+): StepHyper {
+  return {
+    lr,
+    puzzle_emb_lr: config.puzzle_emb_lr,
+    weight_decay: config.weight_decay,
+    puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
+    beta1: config.beta1,
+    beta2: config.beta2,
+  };
 }

@@ -12,7 +12,7 @@ import { loadStateDict } from "../../lib/model/state.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
 import { Trainer } from "../../lib/train/step.ts";
 import { gpuTest, maxRelError } from "../_helpers.ts";
-import { argmaxRows, assertF16Eval, f16StepStats } from "../_golden.ts";
+import { argmaxRows, assertF16Eval, f16StepStats, fixtureHyper, hasF16 } from "../_golden.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 
 const DIR = new URL("../fixtures/golden/hrm-a/", import.meta.url).pathname;
@@ -146,10 +146,7 @@ gpuTest("golden hrm-a: eval trace per segment (logits, q, z_H, z_L) within 1e-4"
 gpuTest(
   "golden hrm-a: forward_dtype float16 keeps >= 99% of predictions, Q-halt within 2e-2",
   async (gpu) => {
-    if (!gpu.features.has("shader-f16")) {
-      console.warn("float16 golden check skipped: the adapter has no shader-f16");
-      return;
-    }
+    if (!hasF16(gpu, "float16 golden check")) return;
     const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
     const model = new Hrm(gpu, {
       ...archFromConfig(config.arch, config.dataset_metadata),
@@ -189,14 +186,7 @@ for (const micro of [undefined, 3, 1]) {
         get(batch.tensors, "labels").data as Int32Array,
         get(batch.tensors, "puzzle_identifiers").data as Int32Array,
       );
-      trainer.trainStep({
-        lr: config.lr_used_for_fixture,
-        puzzle_emb_lr: config.puzzle_emb_lr,
-        weight_decay: config.weight_decay,
-        puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-        beta1: config.beta1,
-        beta2: config.beta2,
-      });
+      trainer.trainStep(fixtureHyper(config, config.lr_used_for_fixture));
       const [metrics, grads, params, halted, steps] = await readTensors(gpu, [
         trainer.metrics,
         trainer.grads.flat,
@@ -243,10 +233,7 @@ for (const micro of [undefined, 3, 1]) {
 gpuTest(
   "golden hrm-a: one float16 training step: losses and grads near float32's, scale undone",
   async (gpu) => {
-    if (!gpu.features.has("shader-f16")) {
-      console.warn("float16 training check skipped: the adapter has no shader-f16");
-      return;
-    }
+    if (!hasF16(gpu, "float16 training check")) return;
     const step = await readSafetensors(`${DIR}train_step.safetensors`);
     const model = new Hrm(gpu, {
       ...archFromConfig(config.arch, config.dataset_metadata),
@@ -260,14 +247,7 @@ gpuTest(
       get(batch.tensors, "labels").data as Int32Array,
       get(batch.tensors, "puzzle_identifiers").data as Int32Array,
     );
-    trainer.trainStep({
-      lr: config.lr_used_for_fixture,
-      puzzle_emb_lr: config.puzzle_emb_lr,
-      weight_decay: config.weight_decay,
-      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-      beta1: config.beta1,
-      beta2: config.beta2,
-    });
+    trainer.trainStep(fixtureHyper(config, config.lr_used_for_fixture));
     const [metrics, grads, params, m] = await readTensors(gpu, [
       trainer.metrics,
       trainer.grads.flat,

@@ -25,7 +25,9 @@ import {
   assertF16Eval,
   assertRel as assertRelShared,
   f16StepStats,
+  fixtureHyper,
   fixtureTensor,
+  hasF16,
   loadGoldenModel,
 } from "../_golden.ts";
 import type { ReasoningModel } from "../../lib/model/model.ts";
@@ -172,10 +174,7 @@ gpuTest(
 gpuTest(
   "golden trm-a: forward_dtype float16 keeps >= 99% of predictions, Q-halt within 2e-2",
   async (gpu) => {
-    if (!gpu.features.has("shader-f16")) {
-      console.warn("float16 golden check skipped: the adapter has no shader-f16");
-      return;
-    }
+    if (!hasF16(gpu, "float16 golden check")) return;
     const trace = await readSafetensors(`${DIR}eval_trace.safetensors`);
     const ref = (k: string) => toFloat32(fixtureTensor(trace.tensors, k));
     const inUse0 = gpu.pool.stats().inUseBuffers;
@@ -246,14 +245,7 @@ for (const micro of [undefined, 1]) {
       const lr = config.lr;
       for (const [i, pre] of [[1, ""], [2, "step2."]] as const) {
         trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
-        trainer.trainStep({
-          lr,
-          puzzle_emb_lr: config.puzzle_emb_lr,
-          weight_decay: config.weight_decay,
-          puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-          beta1: config.beta1,
-          beta2: config.beta2,
-        });
+        trainer.trainStep(fixtureHyper(config, lr));
         const [metrics, grads, params, shadow, puz, halted, steps, zH] = await readTensors(gpu, [
           trainer.metrics,
           trainer.grads.flat,
@@ -339,10 +331,7 @@ gpuTest(
   "golden trm-a: one float16 training step: losses and grads near float32's, scale undone",
   async (gpu) => {
     if (!haveShared) return;
-    if (!gpu.features.has("shader-f16")) {
-      console.warn("float16 training check skipped: the adapter has no shader-f16");
-      return;
-    }
+    if (!hasF16(gpu, "float16 training check")) return;
     const step = await readSafetensors(`${SHARED}train_step.safetensors`);
     const ref = (k: string) => toFloat32(fixtureTensor(step.tensors, k));
     const inUse0 = gpu.pool.stats().inUseBuffers;
@@ -350,14 +339,7 @@ gpuTest(
     const trainer = new Trainer(model, B, config.arch.loss.loss_type, 0);
     assertEquals(trainer.lossScale, 1024);
     trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
-    trainer.trainStep({
-      lr: config.lr,
-      puzzle_emb_lr: config.puzzle_emb_lr,
-      weight_decay: config.weight_decay,
-      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-      beta1: config.beta1,
-      beta2: config.beta2,
-    });
+    trainer.trainStep(fixtureHyper(config, config.lr));
     const [metrics, grads, params, m, halted] = await readTensors(gpu, [
       trainer.metrics,
       trainer.grads.flat,
@@ -412,14 +394,7 @@ gpuTest(
       freezeWeights: true,
     });
     trainer.setBatch(ints("inputs"), ints("labels"), ints("puzzle_identifiers"));
-    trainer.trainStep({
-      lr: config.lr,
-      puzzle_emb_lr: config.puzzle_emb_lr,
-      weight_decay: config.weight_decay,
-      puzzle_emb_weight_decay: config.puzzle_emb_weight_decay,
-      beta1: config.beta1,
-      beta2: config.beta2,
-    });
+    trainer.trainStep(fixtureHyper(config, config.lr));
     const [after, shadow, puz] = await readTensors(gpu, [
       model.params.flat,
       trainer.ema!.flat,
