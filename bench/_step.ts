@@ -106,3 +106,21 @@ export function stepBlockCalls(model: ReasoningModel): { forward: number; grad: 
   const second = !spec.noActContinue && a.halt_max_steps > 1 ? 1 : 0;
   return { forward: (1 + second) * segment, grad: spec.gradLCalls * lBlocks + hBlocks };
 }
+
+/**
+ * Linear-layer FLOPs of one training step: every block call forward
+ * ({@linkcode stepBlockCalls}), the backward (twice the forward) of the calls with gradient, and the heads.
+ * mlp_t blocks mix along the sequence axis instead of attention's projections.
+ *
+ * @param model The model.
+ * @param B Rows per step.
+ */
+export function stepMatmulFlops(model: ReasoningModel, B: number): number {
+  const a = model.arch, { D, F, Ft, T, S, V } = model.dims, spec = model.spec;
+  const mixer = a.mlp_t ? D * 2 * (T * 2 * Ft + Ft * T) : T * 2 * (D * 3 * D + D * D);
+  const perBlock = B * (T * 2 * (D * 2 * F + F * D) + mixer);
+  const calls = stepBlockCalls(model);
+  const second = !spec.noActContinue && a.halt_max_steps > 1 ? 1 : 0;
+  const heads = 2 * B * S * D * V;
+  return perBlock * (calls.forward + 2 * calls.grad) + (3 + second) * heads;
+}

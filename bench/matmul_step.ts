@@ -18,8 +18,12 @@
  * mostly measures the others, CPU time the work done (but not idle cores: a dispatch of one
  * workgroup costs the same CPU time on one core as spread over two).
  *
+ * `--step` also times the whole training step of each checkout (its own bench/_step.ts),
+ * interleaved round by round, and its "× matmul bound" as bench/model.ts defines it: the step's
+ * time over its linear-layer FLOPs at the reference shape's rate measured above for that checkout.
+ *
  * Run: `deno run -A bench/matmul_step.ts [--preset sudoku-cpu] [--batch 32] [--rounds 5]
- * [--baseline DIR] [--cpu]`. Writes bench/results/matmul_step.json.
+ * [--baseline DIR] [--cpu] [--step]`. Writes bench/results/matmul_step.json.
  *
  * @module
  */
@@ -29,11 +33,11 @@ import { archFromConfig, hrmDims } from "../lib/model/dims.ts";
 import { getPreset } from "../lib/config/presets.ts";
 import { createModel } from "../lib/model/create.ts";
 import { atomicWriteText } from "../lib/io/atomic_write.ts";
-import { stepBlockCalls } from "./_step.ts";
+import { stepBlockCalls, stepMatmulFlops } from "./_step.ts";
 import { median } from "./_gpu_common.ts";
 
 const args = parseArgs(Deno.args, {
-  boolean: ["cpu"],
+  boolean: ["cpu", "step"],
   string: ["preset", "batch", "rounds", "baseline"],
   default: { preset: "sudoku-cpu", rounds: "5" },
 });
@@ -66,6 +70,7 @@ type Tensor = InstanceType<TensorMod["Tensor"]>;
 /** One checkout's matmul on its own device. */
 interface Impl {
   name: string;
+  root: string;
   gpu: Awaited<ReturnType<GpuMod["requestGpu"]>>;
   enc: EncMod;
   T: TensorMod["Tensor"];
@@ -82,7 +87,16 @@ async function loadImpl(name: string, root: string): Promise<Impl> {
   const mm: MatmulMod = await mod("lib/ops/matmul.ts");
   const gpu = await dev.requestGpu();
   const probe = tm.Tensor.empty(gpu, [1], "f32", "probe");
-  const impl: Impl = { name, gpu, enc, T: tm.Tensor, matmul: mm.matmul, probe, overheadMs: 0 };
+  const impl: Impl = {
+    name,
+    root,
+    gpu,
+    enc,
+    T: tm.Tensor,
+    matmul: mm.matmul,
+    probe,
+    overheadMs: 0,
+  };
   const ts: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = clock();
@@ -299,6 +313,56 @@ if (impls.length > 1) {
     `(median of per-round ratios)`;
 }
 console.log(line);
+
+if (args.step) {
+  type StepMod = typeof import("./_step.ts");
+  const steps: ReturnType<StepMod["benchStep"]>[] = [];
+  for (const impl of impls) {
+    const sm: StepMod = await import(toFileUrl(join(impl.root, "bench/_step.ts")).href);
+    const st = sm.benchStep(impl.gpu, String(args.preset), {}, B);
+    st.run(); // compiles
+    await impl.enc.readTensors(impl.gpu, [impl.probe]);
+    steps.push(st);
+  }
+  const flops = stepMatmulFlops(steps[0].model, B);
+  const ref = rows.length - 1, refFlops = 2 * 4096 * 1024 * 256;
+  const stepTimes = impls.map(() => [] as number[]);
+  const n = 2;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...impls.keys()].reverse() : [...impls.keys()];
+    for (const i of order) {
+      const t0 = clock();
+      for (let k = 0; k < n; k++) steps[i].run();
+      await impls[i].enc.readTensors(impls[i].gpu, [impls[i].probe]);
+      stepTimes[i].push((clock() - t0 - impls[i].overheadMs) / n);
+    }
+  }
+  const stepRows = impls.map((impl, i) => {
+    const refMs = median(ms.get(impl.name)![ref]);
+    const boundMs = flops / (refFlops / refMs / 1e6) / 1e6;
+    return {
+      impl: impl.name,
+      step_ms: median(stepTimes[i]),
+      dispatches: steps[i].trainer.lastDispatches,
+      ratio_to_matmul_bound: median(stepTimes[i]) / boundMs,
+      rounds_ratio: stepTimes[i].map((t) => t / boundMs),
+    };
+  });
+  for (const r of stepRows) {
+    console.log(
+      `${r.impl} step (B ${B}): ${r.step_ms.toFixed(0)} ms, ${r.dispatches} dispatches, ${
+        r.ratio_to_matmul_bound.toFixed(2)
+      }× the matmul bound (rounds ${r.rounds_ratio.map((x) => x.toFixed(2)).join(" ")})`,
+    );
+  }
+  summary.step = stepRows;
+  if (impls.length > 1) {
+    const paired = median(range.map((r) => stepTimes[1][r] / stepTimes[0][r]));
+    summary.step_baseline_over_ours = paired;
+    console.log(`step baseline/ours ${paired.toFixed(2)}× (median of per-round ratios)`);
+  }
+  for (const st of steps) st.release();
+}
 
 await Deno.mkdir(join(here, "results"), { recursive: true });
 await atomicWriteText(

@@ -17,10 +17,9 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import { Encoder, readTensors, upload } from "../lib/gpu/encoder.ts";
 import { Tensor } from "../lib/gpu/tensor.ts";
 import { matmul } from "../lib/ops/matmul.ts";
-import type { ReasoningModel } from "../lib/model/model.ts";
 import type { HrmArch } from "../lib/model/dims.ts";
 import { blockBackward, blockForward } from "../lib/nn/block.ts";
-import { benchStep, stepBlockCalls } from "./_step.ts";
+import { benchStep, stepMatmulFlops } from "./_step.ts";
 
 const quick = Deno.args.includes("--quick");
 const torchOnly = Deno.args.includes("--torch-only");
@@ -56,21 +55,6 @@ async function matmulRate(M: number, K: number, N: number): Promise<number> {
   }
   for (const t of [a, w, out]) t.release();
   return 2 * M * K * N / (median(times) / 1000) / 1e9;
-}
-
-/**
- * Linear-layer FLOPs of one training step: every block call forward (bench/_step.ts
- * stepBlockCalls), the backward (twice the forward) of the calls with gradient, and the heads.
- * mlp_t blocks mix along the sequence axis instead of attention's projections.
- */
-function stepMatmulFlops(model: ReasoningModel, B: number): number {
-  const a = model.arch, { D, F, Ft, T, S, V } = model.dims, spec = model.spec;
-  const mixer = a.mlp_t ? D * 2 * (T * 2 * Ft + Ft * T) : T * 2 * (D * 3 * D + D * D);
-  const perBlock = B * (T * 2 * (D * 2 * F + F * D) + mixer);
-  const calls = stepBlockCalls(model);
-  const second = !spec.noActContinue && a.halt_max_steps > 1 ? 1 : 0;
-  const heads = 2 * B * S * D * V;
-  return perBlock * (calls.forward + 2 * calls.grad) + (3 + second) * heads;
 }
 
 const rows: Record<string, unknown>[] = [];
