@@ -16,8 +16,8 @@
 // row-major within a panel, so consecutive workgroups share a panel's B columns in cache.
 // Workgroups of WG invocations, numbered x-fastest over a 2-D dispatch (one dimension holds at
 // most 65535). No shared memory.
-// The epilogue `storeRow` and the `out` binding come from matmul_store_vec4.wgsl or
-// matmul_store_f32.wgsl (composed in lib/ops/matmul_texture.ts).
+// The epilogue `storeRow` and the `out` binding come from matmul_store_vec4.wgsl (f32) or
+// matmul_store_scalar.wgsl (f32 or f16; composed in lib/ops/matmul_texture.ts).
 // Overrides: TRANS_A, TRANS_B select the texel layout (the loads change, the maths does not);
 // ACCUM (beta != 0) compiles the read of `out` in, so beta == 0 never reads it; WG.
 

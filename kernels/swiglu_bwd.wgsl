@@ -3,13 +3,16 @@
 // swiglu_bwd: dh [N, F], gu [N, 2F] (read) -> dgu [N, 2F] (gate half, then up half);
 // params { N, F }. The 2-D grid of swiglu.wgsl (4 columns per invocation, rows folded into z).
 // (Separate file: an auto layout keeps only the bindings an entry uses, and this one uses three.)
+// TG and TD (gu's and dgu's element types, f32 or f16: float16 mixed precision saves gu in f16
+// and hands dgu to matmuls that round it to f16) are aliases prepended by lib/gpu/wgsl.ts
+// (typeAliases); the arithmetic is f32.
 override WG: u32 = 64;
 
 struct Params { N: u32, F: u32 }
 
 @group(0) @binding(0) var<storage, read> dh: array<f32>;
-@group(0) @binding(1) var<storage, read> gu: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dgu: array<f32>;
+@group(0) @binding(1) var<storage, read> gu: array<TG>;
+@group(0) @binding(2) var<storage, read_write> dgu: array<TD>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
@@ -25,12 +28,12 @@ fn swiglu_bwd(
   let hi = row * p.F + f0;
   for (var j = 0u; j < 4u; j++) {
     if (f0 + j < p.F) {
-      let g = gu[gi + j];
-      let u = gu[gi + j + p.F];
+      let g = f32(gu[gi + j]);
+      let u = f32(gu[gi + j + p.F]);
       let s = 1.0 / (1.0 + exp(-g));
       let d = dh[hi + j];
-      dgu[gi + j] = d * u * s * (1.0 + g * (1.0 - s));
-      dgu[gi + j + p.F] = d * g * s;
+      dgu[gi + j] = TD(d * u * s * (1.0 + g * (1.0 - s)));
+      dgu[gi + j + p.F] = TD(d * g * s);
     }
   }
 }

@@ -15,11 +15,28 @@
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
+import { narrowSaved, releaseWidened, widenSaved } from "../ops/cast.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import type { RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
 import { swigluBackward, swigluForward } from "../ops/swiglu.ts";
 import { seqMlpBackward, seqMlpForward, type SeqMlpSaved, type SeqMlpWeights } from "./seq_mlp.ts";
+
+/**
+ * An activation after its last forward reader has been recorded: kept for the backward (in f16
+ * under float16 mixed precision, `narrowSaved`) with `save`, else released at once, so the no-grad
+ * calls (which run while the saved calls' activations are held) hold few temporaries.
+ */
+function afterForward(
+  enc: Encoder,
+  t: Tensor,
+  c: BlockContext,
+  save: boolean,
+): Tensor | undefined {
+  if (save) return narrowSaved(enc, t, c.half);
+  t.release();
+  return undefined;
+}
 
 /** `t` viewed as a matrix of `cols` columns (linear layers take 2-D inputs). */
 function rows(t: Tensor, cols: number): Tensor {
@@ -58,14 +75,20 @@ export interface BlockContext {
   rope: RopeTables | undefined;
   /**
    * float16 mixed precision (arch.forward_dtype float16): every matmul operand is rounded to f16
-   * on load (the weights come as f16 views), sums stay f32; norms, softmax and residuals f32.
+   * on load (the weights come as f16 views), sums stay f32; norms, softmax and the residual
+   * stream f32 in the forward; the activations saved for the backward (qkv, attn, SwiGLU's input
+   * and output, the norms' outputs h1/h2 and block inputs) are stored in f16, statistics (rstd,
+   * log-sum-exp) in f32, and SwiGLU's input gradient is handed to its matmuls in f16.
    */
   half?: boolean;
 }
 
 /** What the attention sub-layer's backward needs. */
 export interface AttentionSaved {
-  /** qkv_proj's output, q and k rotated by RoPE (by the attention forward). `[B, T, 3·NH·HD]` */
+  /**
+   * qkv_proj's output, q and k rotated by RoPE (by the attention forward). `[B, T, 3·NH·HD]`
+   * (f16 under float16 mixed precision, as `attn`)
+   */
   qkv: Tensor;
   /** Attention output before o_proj. `[B, T, NH·HD]` */
   attn: Tensor;
@@ -77,17 +100,17 @@ export interface AttentionSaved {
 
 /** What the backward pass needs; `h0` belongs to the caller. */
 export interface BlockSaved {
-  /** Block input. `[B·T, D]` */
+  /** Block input. `[B·T, D]` (f16 under float16 mixed precision: nn/reasoning_module.ts) */
   h0: Tensor;
   /** The token mixer's activations (attention, or mlp_t). */
   mix: { attention: AttentionSaved } | { mlp_t: SeqMlpSaved };
-  /** After the first norm. `[B·T, D]` */
+  /** After the first norm. `[B·T, D]` (f16 under float16 mixed precision) */
   h1: Tensor;
-  /** `[B·T, 2F]` */
+  /** `[B·T, 2F]` (f16 under float16 mixed precision, as `act`) */
   gu: Tensor;
   /** silu(gate)·up. `[B·T, F]` */
   act: Tensor;
-  /** Block output. `[B·T, D]` */
+  /** Block output. `[B·T, D]` (f16 under float16 mixed precision, except a module's output) */
   h2: Tensor;
   /** `[B·T]` */
   rstd2: Tensor;
@@ -115,13 +138,24 @@ export function blockForward(
     if (r.saved) mix = { attention: r.saved };
   }
   const r16 = { round16: c.half };
-  const gu = linearForward(enc, rows(h1, c.D), w.gate_up, undefined, r16);
-  const act = swigluForward(enc, gu);
+  // float16 stores gu and act in f16: the backward reads gu elementwise and act only in a matmul
+  // that rounds it to f16 anyway.
+  const dtype = c.half ? "f16" : "f32";
+  const gu = linearForward(enc, rows(h1, c.D), w.gate_up, undefined, { ...r16, dtype });
+  const act = swigluForward(enc, gu, dtype);
+  const guSaved = afterForward(enc, gu, c, save);
   const m = linearForward(enc, act, w.down, undefined, r16);
+  const actSaved = afterForward(enc, act, c, save);
   const { y: h2, rstd: rstd2 } = rmsnormForward(enc, h1, c.eps, { residual: m });
   m.release();
-  if (save) return { y: h2, saved: { h0, mix: mix!, h1, gu, act, h2, rstd2 } };
-  for (const t of [h1, gu, act, rstd2]) t.release();
+  const h1Saved = afterForward(enc, h1, c, save);
+  if (save) {
+    return {
+      y: h2,
+      saved: { h0, mix: mix!, h1: h1Saved!, gu: guSaved!, act: actSaved!, h2, rstd2 },
+    };
+  }
+  rstd2.release();
   return { y: h2 };
 }
 
@@ -140,11 +174,14 @@ function attentionLayerForward(
   const a = attentionForward(enc, qkv, c.NH, c.HD, { rope: c.rope, save });
   if (a.saved !== qkv) qkv.release();
   const { out: attn, lse } = a;
+  // float16 keeps qkv and attn in f16: the backward widens them one block at a time.
+  const qkvSaved = save ? narrowSaved(enc, a.saved!, c.half) : undefined;
   const o = linearForward(enc, attn.reshape([N, c.NH * c.HD]), w.o!, undefined, r16);
+  const attnSaved = afterForward(enc, attn, c, save);
   const { y: h1, rstd: rstd1 } = rmsnormForward(enc, h0, c.eps, { residual: o });
   o.release();
-  if (save) return { h1, saved: { qkv: a.saved!, attn, lse, rstd1 } };
-  for (const t of [attn, lse, rstd1]) t.release();
+  if (save) return { h1, saved: { qkv: qkvSaved!, attn: attnSaved!, lse, rstd1 } };
+  for (const t of [lse, rstd1]) t.release();
   return { h1 };
 }
 
@@ -164,17 +201,20 @@ function attentionLayerBackward(
   const r16 = { round16: c.half };
   const attn = s.attn.reshape([N, c.NH * c.HD]);
   const dattn = linearBackward(enc, rows(dr1, c.D), attn, w.o!, dw.o!, r16)!;
+  const qkv = widenSaved(enc, s.qkv), attnOut = widenSaved(enc, s.attn);
   const dqkv = attentionBackward(
     enc,
     dattn.reshape([c.B, c.T, c.NH * c.HD]),
-    s.qkv,
-    s.attn,
+    qkv,
+    attnOut,
     s.lse,
     c.NH,
     c.HD,
     { rope: c.rope },
   );
   dattn.release();
+  releaseWidened(qkv, s.qkv);
+  releaseWidened(attnOut, s.attn);
   // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
   const dx = linearBackward(
     enc,
@@ -204,7 +244,7 @@ export function blockBackward(
   const dr2 = rmsnormBackward(enc, dh2, s.h2, s.rstd2);
   const r16 = { round16: c.half };
   const dact = linearBackward(enc, rows(dr2, c.D), s.act, w.down, dw.down, r16)!;
-  const dgu = swigluBackward(enc, dact, s.gu);
+  const dgu = swigluBackward(enc, dact, s.gu, c.half ? "f16" : "f32");
   dact.release();
   // d(h1) = residual gradient dr2 + gate_up_proj's, summed by the matmul into dr2.
   const dh1Total = linearBackward(enc, dgu, rows(s.h1, c.D), w.gate_up, dw.gate_up, {

@@ -7,6 +7,7 @@
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { add, add3 } from "../ops/elementwise.ts";
+import { narrowSaved } from "../ops/cast.ts";
 import {
   blockBackward,
   type BlockContext,
@@ -17,7 +18,7 @@ import {
 
 /** Activations of one module call kept for backward. */
 export interface LevelSaved {
-  /** `z + injection`, the first block's input. `[B·T, D]` */
+  /** `z + injection`, the first block's input. `[B·T, D]` (f16 under float16 mixed precision) */
   input: Tensor;
   /** Per block, in order. */
   blocks: BlockSaved[];
@@ -37,15 +38,22 @@ export function levelForward(
   c: BlockContext,
   save: boolean,
 ): { z: Tensor; saved?: LevelSaved } {
-  const input = "length" in injection
+  let input = "length" in injection
     ? add3(enc, z, injection[0], injection[1])
     : add(enc, z, injection);
   let h = input;
   const blocks: BlockSaved[] = [];
   for (const w of layers) {
     const r = blockForward(enc, w, h, c, save);
-    if (save) blocks.push(r.saved!);
-    else h.release();
+    if (save) {
+      // Once its block has run, a block input is only saved (for that block's backward and, as
+      // its output, the previous block's): float16 keeps it in f16 (narrowSaved).
+      const kept = narrowSaved(enc, h, c.half);
+      r.saved!.h0 = kept;
+      if (blocks.length > 0) blocks[blocks.length - 1].h2 = kept;
+      else input = kept;
+      blocks.push(r.saved!);
+    } else h.release();
     h = r.y;
   }
   return save ? { z: h, saved: { input, blocks } } : { z: h };

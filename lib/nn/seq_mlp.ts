@@ -57,8 +57,10 @@ export function seqMlpForward(
   const D = h0.shape[h0.shape.length - 1], T = h0.size / (B * D);
   const hT = transpose(enc, h0.reshape([B, T, D]));
   const rows = hT.reshape([B * D, T]);
-  const gu = linearForward(enc, rows, w.gate_up, undefined, { round16 });
-  const act = swigluForward(enc, gu);
+  // float16 stores gu and act in f16, as nn/block.ts's MLP does.
+  const dtype = round16 ? "f16" : "f32";
+  const gu = linearForward(enc, rows, w.gate_up, undefined, { round16, dtype });
+  const act = swigluForward(enc, gu, dtype);
   const m = linearForward(enc, act, w.down, undefined, { round16 });
   const { y, rstd } = rmsnormForward(enc, rows, eps, { residual: m });
   m.release();
@@ -86,7 +88,7 @@ export function seqMlpBackward(
   const dr = rmsnormBackward(enc, dyT.reshape([B * D, T]), s.yT.reshape([B * D, T]), s.rstd);
   dyT.release();
   const dact = linearBackward(enc, dr, s.act, w.down, dw.down, { round16 })!;
-  const dgu = swigluBackward(enc, dact, s.gu);
+  const dgu = swigluBackward(enc, dact, s.gu, round16 ? "f16" : "f32");
   dact.release();
   // d(hT) = residual gradient dr + gate_up_t's, summed by the matmul into dr.
   const dhT = linearBackward(enc, dgu, s.hT.reshape([B * D, T]), w.gate_up, dw.gate_up, {

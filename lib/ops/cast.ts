@@ -36,6 +36,25 @@ export function requireShaderF16(gpu: Gpu, op: string): void {
 }
 
 /**
+ * The element type of a float tensor a kernel reads or writes through a type alias (f32, or f16
+ * after checking the device has shader-f16).
+ *
+ * @param enc The encoder the kernel is recorded into.
+ * @param op The op asking, for messages.
+ * @param t The tensor.
+ * @returns Its {@linkcode FloatType}.
+ * @throws {RangeError} when t is not f32/f16, or f16 without shader-f16.
+ */
+export function floatType(enc: Encoder, op: string, t: Tensor): FloatType {
+  if (t.dtype === "f16") {
+    requireShaderF16(enc.gpu, op);
+    return "f16";
+  }
+  if (t.dtype !== "f32") throw new RangeError(`${op}: ${t.label} is ${t.dtype}, not f32 or f16`);
+  return "f32";
+}
+
+/**
  * `out = dtype(x)`, elementwise, f32 ↔ f16 (f32 → f16 rounds to nearest even; beyond ±65504
  * gives ±inf).
  *
@@ -73,4 +92,47 @@ export function cast(enc: Encoder, x: Tensor, dtype: FloatType, out?: Tensor): T
     workgroups: grid1d(enc.gpu, x.size, WG),
   });
   return y;
+}
+
+/**
+ * An activation saved for the backward under the run's precision: with `half` (float16 mixed
+ * precision) an f16 copy replaces `t` (released), halving what the step keeps; otherwise `t`.
+ *
+ * @param enc The encoder to record into.
+ * @param t An f32 tensor the caller hands over.
+ * @param half float16 mixed precision.
+ * @returns The tensor to keep (the caller's to release).
+ *
+ * @example
+ * ```ts ignore
+ * saved.qkv = narrowSaved(enc, qkv, half); // later: using widened = widenSaved(enc, saved.qkv)
+ * ```
+ */
+export function narrowSaved(enc: Encoder, t: Tensor, half = false): Tensor {
+  if (!half || t.dtype === "f16") return t;
+  const t16 = cast(enc, t, "f16");
+  t.release();
+  return t16;
+}
+
+/**
+ * The f32 view of a saved activation for kernels that read f32 (`t` itself when f32, else a new
+ * pooled f32 copy). Release it with {@linkcode releaseWidened}.
+ *
+ * @param enc The encoder to record into.
+ * @param t A tensor from {@linkcode narrowSaved}.
+ * @returns An f32 tensor of t's shape.
+ */
+export function widenSaved(enc: Encoder, t: Tensor): Tensor {
+  return t.dtype === "f16" ? cast(enc, t, "f32") : t;
+}
+
+/**
+ * Releases what {@linkcode widenSaved} made (nothing when it returned the saved tensor itself).
+ *
+ * @param wide The widened tensor.
+ * @param saved The saved tensor it came from.
+ */
+export function releaseWidened(wide: Tensor, saved: Tensor): void {
+  if (wide !== saved) wide.release();
 }

@@ -143,10 +143,10 @@ export function matmul(enc: Encoder, a: Tensor, b: Tensor, opts: MatmulOptions =
   if (p.M === 0 || p.N === 0 || p.Bt === 0) return out;
   const variant = opts.variant ?? matmulVariant(enc.gpu);
   const limit = opts.maxBindingBytes ?? enc.gpu.limits.maxStorageBufferBindingSize;
-  // Textures hold one f32 matrix each, so batched products (attention-sized) and f16 outputs use
-  // the buffer kernel; f16 (or rounded) operands are widened into the f32 textures by the pack
-  // kernel. The naive kernel is f32 only.
-  if (variant === "texture" && p.Bt === 1 && p.K > 0 && out.dtype === "f32") {
+  // Textures hold one f32 matrix each, so batched products (attention-sized) use the buffer
+  // kernel; f16 (or rounded) operands are widened into the f32 textures by the pack kernel, and
+  // an f16 output is rounded from the f32 sum as it is stored. The naive kernel is f32 only.
+  if (variant === "texture" && p.Bt === 1 && p.K > 0) {
     textureMatmul(enc, prob, limit, opts.round16 ?? false);
   } else {
     const which = variant === "texture" || (f16 && variant === "naive") ? "buffer" : variant;
@@ -242,7 +242,8 @@ function bufferMatmul(
  * @param x Input `[..., in]` (leading dimensions are flattened into rows N).
  * @param W Weight `[out, in]`.
  * @param out Optional result `[..., out]`.
- * @param opts `round16`: operands rounded to float16 on load (mixed precision).
+ * @param opts `round16`: operands rounded to float16 on load (mixed precision); `dtype`: the
+ *   element type of a new result (default f32; f16 rounds the f32 sums as they are stored).
  * @returns `y` `[..., out]`: `out`, or a new pooled tensor.
  * @throws {RangeError} naming `linearForward` and the shapes when `in` differs.
  *
@@ -256,11 +257,11 @@ export function linearForward(
   x: Tensor,
   W: Tensor,
   out?: Tensor,
-  opts: { round16?: boolean } = {},
+  opts: { round16?: boolean; dtype?: FloatType } = {},
 ): Tensor {
   const { rows, inF, outF } = linearShapes("linearForward", x, W);
   const yShape = [...x.shape.slice(0, -1), outF];
-  const y = out ?? Tensor.empty(enc.gpu, yShape, "f32", "linear");
+  const y = out ?? Tensor.empty(enc.gpu, yShape, opts.dtype ?? "f32", "linear");
   if (y.size !== rows * outF) {
     throw new RangeError(`linearForward: out ${fmt(y)} should be [${yShape.join(", ")}]`);
   }

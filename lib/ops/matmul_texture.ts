@@ -13,7 +13,7 @@
 import packSrc from "../../kernels/matmul_pack.wgsl" with { type: "text" };
 import texSrc from "../../kernels/matmul_texture.wgsl" with { type: "text" };
 import storeVec4Src from "../../kernels/matmul_store_vec4.wgsl" with { type: "text" };
-import storeF32Src from "../../kernels/matmul_store_f32.wgsl" with { type: "text" };
+import storeScalarSrc from "../../kernels/matmul_store_scalar.wgsl" with { type: "text" };
 import type { Gpu } from "../gpu/device.ts";
 import type { Encoder } from "../gpu/encoder.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -30,15 +30,23 @@ import {
   spanSizes,
 } from "./matmul_plan.ts";
 
-/** The matmul kernel with its epilogue: vec4 stores (ldc, offC, N multiples of 4) or scalar. */
+/**
+ * The matmul kernel with its epilogue: vec4 stores (f32 out; ldc, offC, N multiples of 4) or
+ * scalar ones (any; f32 or f16 out).
+ */
 const MATMUL = {
   vec4: composeKernel({ name: "matmul_texture", source: texSrc }, "matmul_texture", [
     { name: "matmul_store_vec4", source: storeVec4Src },
   ]),
-  f32: composeKernel({ name: "matmul_texture", source: texSrc }, "matmul_texture", [
-    { name: "matmul_store_f32", source: storeF32Src },
-  ]),
+  f32: scalarStore("f32"),
+  f16: scalarStore("f16"),
 };
+function scalarStore(tc: FloatType) {
+  return composeKernel({ name: "matmul_texture", source: texSrc }, "matmul_texture", [
+    typeAliases({ TC: tc }),
+    { name: "matmul_store_scalar", source: storeScalarSrc },
+  ]);
+}
 /** The pack kernel for a source of type `ts`, rounding to float16 or not. */
 function packKernel(ts: FloatType, round16: boolean) {
   return composeKernel({ name: "matmul_pack", source: packSrc }, "matmul_pack", [
@@ -191,7 +199,7 @@ function blocks(p: MatmulProblem, c: Chunk, o: Origin): { a: Block; b: Block } {
 }
 
 /**
- * Records `p` (Bt == 1, K > 0, f32 out) with the texture kernel, chunked to fit `limitBytes`
+ * Records `p` (Bt == 1, K > 0, f32 or f16 out) with the texture kernel, chunked to fit `limitBytes`
  * bindings. f16 operands, and every operand when `round16` (float16 mixed precision), go into the
  * f32 textures through the pack kernel, which widens (and rounds) them.
  */
@@ -267,9 +275,10 @@ export function textureMatmul(
       pass.dispatchWorkgroups(Math.ceil(pk.r.w / 64), pk.r.h);
       enc.dispatches++;
     }
-    // vec4 stores need 16-byte aligned rows and whole vec4s per row.
-    const vec4 = p.ldc % 4 === 0 && out.off % 4 === 0 && c.nc % 4 === 0;
-    const pipeline = gpu.pipelines.get(vec4 ? MATMUL.vec4 : MATMUL.f32, {
+    // vec4 stores need 16-byte aligned rows and whole vec4s per row (and an f32 output).
+    const f16 = p.c.dtype === "f16";
+    const vec4 = !f16 && p.ldc % 4 === 0 && out.off % 4 === 0 && c.nc % 4 === 0;
+    const pipeline = gpu.pipelines.get(vec4 ? MATMUL.vec4 : f16 ? MATMUL.f16 : MATMUL.f32, {
       TRANS_A: p.transA,
       TRANS_B: p.transB,
       ACCUM: beta !== 0,

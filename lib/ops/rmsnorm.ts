@@ -14,10 +14,10 @@ import { type Encoder, f32 } from "../gpu/encoder.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { grid1d } from "../gpu/grid.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { composeKernel, ROW_REDUCE } from "../gpu/wgsl.ts";
+import { composeKernel, ROW_REDUCE, typeAliases } from "../gpu/wgsl.ts";
+import { floatType } from "./cast.ts";
 
 const FWD = composeKernel({ name: "rmsnorm", source: fwdSrc }, "rmsnorm_fwd", [ROW_REDUCE]);
-const BWD = composeKernel({ name: "rmsnorm_bwd", source: bwdSrc }, "rmsnorm_bwd", [ROW_REDUCE]);
 
 /** Kernel geometry: threads per workgroup and threads cooperating on one row. */
 export interface RmsnormVariant {
@@ -119,11 +119,12 @@ export interface RmsnormBackwardOptions {
  *
  * @param enc The encoder to record into.
  * @param dy Gradient of the output, y's shape.
- * @param y The forward output.
+ * @param y The forward output, f32 or f16 (float16 mixed precision's saved copy).
  * @param rstd The forward's `rstd [N]`.
  * @param opts A second incoming gradient and the kernel geometry.
  * @returns `dv` with y's shape, a new pooled tensor.
- * @throws {RangeError} naming the shapes when dy, dy2, y and rstd disagree.
+ * @throws {RangeError} naming the shapes when dy, dy2, y and rstd disagree, or y is f16 without
+ *   shader-f16.
  *
  * @example Gradient through the norm, two incoming gradients
  * ```ts ignore
@@ -147,9 +148,13 @@ export function rmsnormBackward(
     );
   }
   if (opts.dy2) sameShape("rmsnormBackward", dy, opts.dy2);
+  const TY = floatType(enc, "rmsnormBackward", y);
   const dx = Tensor.empty(enc.gpu, y.shape, "f32", "rmsnorm.dx"); // [N, D]
   enc.dispatch({
-    kernel: BWD,
+    kernel: composeKernel({ name: "rmsnorm_bwd", source: bwdSrc }, "rmsnorm_bwd", [
+      typeAliases({ TY }),
+      ROW_REDUCE,
+    ]),
     constants: { WG: variant.wg, TPR: variant.tpr, EXTRA: opts.dy2 !== undefined },
     bindings: [dy, opts.dy2 ?? dy, y, rstd, dx],
     params: [N, D],

@@ -1,11 +1,15 @@
 // float16 (mixed precision) pieces against float64: f32 <-> f16 casts (rounding to nearest even,
 // odd element counts, overflow to inf) and matmuls with f16 operands and f32 accumulation, for
 // the texture (operands widened and rounded by the pack kernel), buffer and tiled kernels, f32 and
-// f16 outputs, every layout, batched, alpha/beta and forced chunking. Skipped with a printed
-// reason on adapters without shader-f16.
+// f16 outputs, every layout, batched, alpha/beta and forced chunking; the activations float16
+// stores in f16 (SwiGLU's input, output and input gradient, the norms' saved outputs) give the
+// f32 kernels' results bit for bit, rounded once. Skipped with a printed reason on adapters
+// without shader-f16.
 import { cast, hasShaderF16 } from "../../lib/ops/cast.ts";
 import { fill } from "../../lib/ops/elementwise.ts";
 import { linearForward, matmul } from "../../lib/ops/matmul.ts";
+import { rmsnormBackward, rmsnormForward } from "../../lib/ops/rmsnorm.ts";
+import { swigluBackward, swigluForward } from "../../lib/ops/swiglu.ts";
 import { Encoder, readTensors, upload } from "../../lib/gpu/encoder.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 import { Tensor } from "../../lib/gpu/tensor.ts";
@@ -195,6 +199,70 @@ f16Test(
       assert(gy.some((v, i) => v !== gy32[i]), `${variant}: round16 changed nothing`);
       for (const t of [ta, tb, ta16, tb16, y, y16, y32]) t.release();
     }
+  },
+);
+
+/** Asserts `got` equals `want` rounded to f16, element by element (bit for bit, ±0 apart). */
+function assertRounded(got: ArrayLike<number>, want: ArrayLike<number>, label: string): void {
+  const w16 = Float16Array.from(want);
+  for (let i = 0; i < w16.length; i++) {
+    if (!Object.is(got[i], w16[i])) {
+      throw new AssertionError(
+        `${label}[${i}]: got ${got[i]}, expected f16(${want[i]}) = ${w16[i]}`,
+      );
+    }
+  }
+}
+
+// The f16-stored activations change only the storage: each kernel reads f16 as the f32 it holds
+// exactly, computes in f32, and an f16 result is that f32 result rounded once (nearest even, as
+// Float16Array). So the f16 paths must equal the f32 kernels on the same (f16-valued) inputs.
+f16Test(
+  "swiglu with f16 gu, h and dgu, rmsnorm backward with f16 y: the f32 kernels' results, rounded",
+  async (gpu) => {
+    const N = 37, F = 45, D = 67; // odd sizes: the last f16 word of h and y is half padding
+    const gu = round16(randomArray(41, N * 2 * F, -6, 6)), dh = randomArray(42, N * F);
+    const x = randomArray(43, N * D, -3, 3), dy = randomArray(44, N * D);
+    const tgu32 = upload(gpu, gu, [N, 2 * F]), tgu16 = upload(gpu, gu, [N, 2 * F], "f16");
+    const tdh = upload(gpu, dh, [N, F]), tx = upload(gpu, x, [N, D]), tdy = upload(gpu, dy, [N, D]);
+    const enc = new Encoder(gpu);
+    const h32 = swigluForward(enc, tgu32), h16 = swigluForward(enc, tgu16, "f16");
+    const dgu32 = swigluBackward(enc, tdh, tgu32), dgu16 = swigluBackward(enc, tdh, tgu16, "f16");
+    const { y, rstd } = rmsnormForward(enc, tx, 1e-5);
+    const y16 = cast(enc, y, "f16"), y16w = cast(enc, y16, "f32");
+    const dx16 = rmsnormBackward(enc, tdy, y16, rstd, { dy2: tdy });
+    const dx32 = rmsnormBackward(enc, tdy, y16w, rstd, { dy2: tdy });
+    enc.submit();
+    const [gh32, gh16, gd32, gd16, gx16, gx32] = await readTensors(gpu, [
+      h32,
+      h16,
+      dgu32,
+      dgu16,
+      dx16,
+      dx32,
+    ]);
+    assertEquals([h16.dtype, dgu16.dtype, dx16.dtype], ["f16", "f16", "f32"]);
+    assertRounded(gh16, gh32, "swiglu h");
+    assertRounded(gd16, gd32, "swiglu dgu");
+    assertEquals(Array.from(gx16), Array.from(gx32), "rmsnorm dx from f16 y vs f32 y");
+    const all = [
+      tgu32,
+      tgu16,
+      tdh,
+      tx,
+      tdy,
+      h32,
+      h16,
+      dgu32,
+      dgu16,
+      y,
+      rstd,
+      y16,
+      y16w,
+      dx16,
+      dx32,
+    ];
+    for (const t of all) t.release();
   },
 );
 
