@@ -269,8 +269,8 @@ if (!torchOnly) {
   await stepBench("TRM train step trm-sudoku-mini (demo)", "trm-sudoku-mini", {}, undefined, mini);
   const wide = quick ? 2 : 4;
   await stepBench("HRM train step paper width (sudoku-extreme)", "sudoku-extreme", {}, wide);
-  // float16 mixed precision at the same shape: f16 matmul operands (the buffer kernel on software
-  // adapters, so slower there), activations still stored f32.
+  // float16 mixed precision at the same shape: f16 matmul operands (rounded by the texture
+  // kernel's pack on software adapters, so slower there), the saved activations stored f16.
   if (gpu.features.has("shader-f16")) {
     await stepBench(
       "HRM train step paper width, forward_dtype float16",

@@ -91,8 +91,9 @@ export type ComputeDtype = "float32" | "float16";
  * float16 mixed-precision path (f16 matmul operands, f32 sums, f32 master weights, optimizer,
  * norms, softmax, losses and halting logits) wherever the adapter has `shader-f16`;
  * `bfloat16` (the reference's default) maps to that path on hardware adapters with
- * `shader-f16`, and to float32 on software adapters, where f16 is slower (no texture matmul)
- * and there is no memory to save; `float32` (and an absent dtype) is float32 everywhere.
+ * `shader-f16`, and to float32 on software adapters, where f16 is slower (its texture matmul
+ * operands go through a rounding pack) and memory (the host's) is seldom the limit; `float32`
+ * (and an absent dtype) is float32 everywhere.
  *
  * @param gpu The device.
  * @param forward The configured `arch.forward_dtype` (absent: float32).
