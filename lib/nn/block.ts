@@ -15,7 +15,7 @@
 import type { Encoder } from "../gpu/encoder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { linearBackward, linearForward } from "../ops/matmul.ts";
-import { narrowSaved, releaseWidened, widenSaved } from "../ops/cast.ts";
+import { narrowSaved, widenSaved } from "../ops/cast.ts";
 import { rmsnormBackward, rmsnormForward } from "../ops/rmsnorm.ts";
 import type { RopeTables } from "../ops/rope.ts";
 import { attentionBackward, attentionForward } from "../ops/attention.ts";
@@ -201,6 +201,7 @@ function attentionLayerBackward(
   const r16 = { round16: c.half };
   const attn = s.attn.reshape([N, c.NH * c.HD]);
   const dattn = linearBackward(enc, rows(dr1, c.D), attn, w.o!, dw.o!, r16)!;
+  // Under float16 the f32 copies replace the saved f16 qkv and attn (released as they are made).
   const qkv = widenSaved(enc, s.qkv), attnOut = widenSaved(enc, s.attn);
   const dqkv = attentionBackward(
     enc,
@@ -212,9 +213,7 @@ function attentionLayerBackward(
     c.HD,
     { rope: c.rope },
   );
-  dattn.release();
-  releaseWidened(qkv, s.qkv);
-  releaseWidened(attnOut, s.attn);
+  for (const t of [dattn, qkv, attnOut, s.lse]) t.release();
   // d(h0) = residual gradient dr1 + qkv_proj's, summed by the matmul into dr1.
   const dx = linearBackward(
     enc,
@@ -225,7 +224,7 @@ function attentionLayerBackward(
     { ...r16, dxInto: dr1 },
   )!;
   dqkv.release();
-  for (const t of [s.qkv, s.attn, s.lse, s.rstd1]) t.release();
+  s.rstd1.release();
   return dx;
 }
 

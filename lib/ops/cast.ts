@@ -105,7 +105,7 @@ export function cast(enc: Encoder, x: Tensor, dtype: FloatType, out?: Tensor): T
  *
  * @example
  * ```ts ignore
- * saved.qkv = narrowSaved(enc, qkv, half); // later: using widened = widenSaved(enc, saved.qkv)
+ * saved.qkv = narrowSaved(enc, qkv, half); // later: const wide = widenSaved(enc, saved.qkv)
  * ```
  */
 export function narrowSaved(enc: Encoder, t: Tensor, half = false): Tensor {
@@ -116,23 +116,22 @@ export function narrowSaved(enc: Encoder, t: Tensor, half = false): Tensor {
 }
 
 /**
- * The f32 view of a saved activation for kernels that read f32 (`t` itself when f32, else a new
- * pooled f32 copy). Release it with {@linkcode releaseWidened}.
+ * A saved activation widened to f32 for kernels that read f32, taking it over: an f16 `t` is
+ * copied to a new pooled f32 tensor and released at once (so the two never both count towards the
+ * step's peak beyond this point); an f32 `t` is returned as it is. Release the result.
  *
  * @param enc The encoder to record into.
- * @param t A tensor from {@linkcode narrowSaved}.
- * @returns An f32 tensor of t's shape.
+ * @param t A tensor from {@linkcode narrowSaved}, the caller's.
+ * @returns An f32 tensor of t's shape, the caller's to release.
+ *
+ * @example
+ * ```ts ignore
+ * const qkv = widenSaved(enc, saved.qkv); // saved.qkv is gone; release qkv when done
+ * ```
  */
 export function widenSaved(enc: Encoder, t: Tensor): Tensor {
-  return t.dtype === "f16" ? cast(enc, t, "f32") : t;
-}
-
-/**
- * Releases what {@linkcode widenSaved} made (nothing when it returned the saved tensor itself).
- *
- * @param wide The widened tensor.
- * @param saved The saved tensor it came from.
- */
-export function releaseWidened(wide: Tensor, saved: Tensor): void {
-  if (wide !== saved) wide.release();
+  if (t.dtype !== "f16") return t;
+  const wide = cast(enc, t, "f32");
+  t.release();
+  return wide;
 }
