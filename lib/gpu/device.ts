@@ -111,8 +111,43 @@ export function ensureRuntimeDir(): string | undefined {
   return dir;
 }
 
+/** Where Vulkan loaders look for driver manifests (ICD JSON files) on Linux. */
+const VULKAN_ICD_DIRS = [
+  "/usr/share/vulkan/icd.d",
+  "/usr/local/share/vulkan/icd.d",
+  "/etc/vulkan/icd.d",
+];
+
+/**
+ * On Linux with a Vulkan driver installed and `DENO_WEBGPU_BACKEND` unset, sets it to `vulkan`,
+ * so that wgpu does not also start its GL backend: that loads libEGL (libglvnd), whose library
+ * destructor races at process exit with the thread-specific-data destructors it registered on
+ * threads still exiting. Seen as a SIGSEGV inside libEGL at exit after every test had passed
+ * (a core dump of `deno task test` on lavapipe); the heap-corruption aborts at exit seen in CI
+ * are likely the same race. wgpu picks the Vulkan adapter there anyway; the GL backend then never
+ * loads. A variable set by the user is left alone.
+ *
+ * @param icdDirs Folders holding Vulkan driver manifests (`*.json`).
+ * @returns Whether the variable was set.
+ */
+export function preferVulkan(icdDirs: readonly string[] = VULKAN_ICD_DIRS): boolean {
+  if (Deno.build.os !== "linux" || Deno.env.has("DENO_WEBGPU_BACKEND")) return false;
+  const manifest = (dir: string): boolean => {
+    try {
+      for (const e of Deno.readDirSync(dir)) if (e.name.endsWith(".json")) return true;
+    } catch { /* absent or unreadable */ }
+    return false;
+  };
+  const vulkan = Deno.env.get("VK_ICD_FILENAMES") || Deno.env.get("VK_DRIVER_FILES") ||
+    icdDirs.some(manifest);
+  if (!vulkan) return false;
+  Deno.env.set("DENO_WEBGPU_BACKEND", "vulkan");
+  return true;
+}
+
 async function openGpu(): Promise<Gpu> {
   ensureRuntimeDir();
+  preferVulkan();
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
     throw new HrmError(
